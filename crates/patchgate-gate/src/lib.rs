@@ -1,0 +1,1 @@
+//! Baseline classes, flakes and branch rules to a verdict with reasons: pure.

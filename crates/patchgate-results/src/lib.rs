@@ -1,0 +1,1 @@
+//! Suite output to per-test results (exit code, TAP/KTAP, kvm-unit-tests, JUnit): pure.

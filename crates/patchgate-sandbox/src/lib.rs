@@ -1,0 +1,1 @@
+//! Run one suite confined: namespaces, limits, kill the whole tree.

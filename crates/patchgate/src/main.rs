@@ -1,0 +1,2 @@
+//! The `patchgate` binary: command-line parsing, configuration, printing and exit codes.
+fn main() {}
