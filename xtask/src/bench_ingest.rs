@@ -1,0 +1,152 @@
+//! `cargo xtask bench-ingest`: whole `patchgate ingest` into SQLite, side by
+//! side with `git mailsplit` and Python's `mailbox` over the same corpus.
+//!
+//! Every tool is pinned to one core with `taskset -c 0`, and each figure is
+//! the median of `--runs` runs, so the ratios hold on a noisy machine even
+//! when the absolute times wander.
+
+use crate::{corpus, measure};
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Messages in the corpus.
+    #[arg(long, default_value_t = 50_000)]
+    messages: usize,
+    /// Runs of each tool; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+}
+
+const PY_MAILBOX: &str = "import mailbox, sys\n\
+n = 0\n\
+for m in mailbox.mbox(sys.argv[1]):\n\
+    m['message-id']; m['subject']; m['from']; m['references']; m.get_payload()\n\
+    n += 1\n\
+print(n, file=sys.stderr)\n";
+
+struct Row {
+    tool: &'static str,
+    costs: Vec<measure::Cost>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let root = workspace_root()?;
+    let dir = root.join("target/bench");
+    let mbox = dir.join(format!("corpus-{}.mbox", args.messages));
+    let stats = corpus::write(&corpus::Args {
+        messages: args.messages,
+        out: mbox.clone(),
+        seed: 2022,
+    })?;
+    println!(
+        "corpus: {} messages ({} patches, {} covers, {} replies), {:.1} MB, {}",
+        stats.messages,
+        stats.patches,
+        stats.covers,
+        stats.replies,
+        stats.bytes as f64 / 1e6,
+        mbox.display()
+    );
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--quiet", "-p", "patchgate"])
+        .current_dir(&root)
+        .status()?;
+    if !status.success() {
+        bail!("cargo build --release -p patchgate failed");
+    }
+    let patchgate = root.join("target/release/patchgate");
+
+    let mut rows = vec![
+        Row {
+            tool: "patchgate ingest (SQLite)",
+            costs: vec![],
+        },
+        Row {
+            tool: "patchgate ingest, again",
+            costs: vec![],
+        },
+        Row {
+            tool: "git mailsplit",
+            costs: vec![],
+        },
+        Row {
+            tool: "python3 mailbox",
+            costs: vec![],
+        },
+    ];
+    for _ in 0..args.runs {
+        let state = dir.join("state");
+        let _ = std::fs::remove_dir_all(&state);
+        std::fs::create_dir_all(&state)?;
+        let config = state.join("patchgate.toml");
+        std::fs::write(&config, "")?;
+        let ingest = || {
+            let mut c = pinned(&patchgate);
+            c.arg("--config").arg(&config).arg("ingest").arg(&mbox);
+            c.stdout(Stdio::null());
+            measure::run(&mut c)
+        };
+        rows[0].costs.push(ingest()?);
+        rows[1].costs.push(ingest()?);
+
+        let split = dir.join("mailsplit");
+        let _ = std::fs::remove_dir_all(&split);
+        std::fs::create_dir_all(&split)?;
+        let mut c = pinned(Path::new("git"));
+        c.arg("mailsplit")
+            .arg(format!("-o{}", split.display()))
+            .arg(&mbox);
+        c.stdout(Stdio::null());
+        rows[2].costs.push(measure::run(&mut c)?);
+        let _ = std::fs::remove_dir_all(&split);
+
+        let mut c = pinned(Path::new("python3"));
+        c.arg("-c").arg(PY_MAILBOX).arg(&mbox).stderr(Stdio::null());
+        rows[3].costs.push(measure::run(&mut c)?);
+    }
+
+    let n = stats.messages as f64;
+    let base = median(&rows[0].costs, |c| c.wall.as_secs_f64());
+    println!(
+        "\n{:<28} {:>9} {:>11} {:>8} {:>10} {:>14}",
+        "tool (1 core, median)", "wall s", "msgs/s", "cpu s", "peak MB", "time vs ingest"
+    );
+    for r in &rows {
+        let wall = median(&r.costs, |c| c.wall.as_secs_f64());
+        let cpu = median(&r.costs, |c| c.cpu.as_secs_f64());
+        let rss = median(&r.costs, |c| c.peak_rss as f64) / 1e6;
+        println!(
+            "{:<28} {:>9.2} {:>11.0} {:>8.2} {:>10.1} {:>13.2}x",
+            r.tool,
+            wall,
+            n / wall,
+            cpu,
+            rss,
+            wall / base
+        );
+    }
+    Ok(())
+}
+
+fn pinned(program: &Path) -> Command {
+    let mut c = Command::new("taskset");
+    c.arg("-c").arg("0").arg(program);
+    c
+}
+
+fn median(costs: &[measure::Cost], f: impl Fn(&measure::Cost) -> f64) -> f64 {
+    let mut v: Vec<f64> = costs.iter().map(f).collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask sits inside the workspace")
+}

@@ -1,0 +1,28 @@
+//! Project automation that is easier to keep right in Rust than in shell:
+//! the benchmarks and the synthetic corpora they run on.
+//!
+//! `cargo xtask bench-ingest` builds a corpus of real-shaped patch mail and
+//! measures `patchgate ingest` into SQLite side by side with `git mailsplit`
+//! and Python's `mailbox` over the same file.
+
+use clap::Parser;
+
+mod bench_ingest;
+mod corpus;
+mod measure;
+
+#[derive(Debug, Parser)]
+#[command(name = "xtask")]
+enum Task {
+    /// Measure whole `patchgate ingest` against git mailsplit and Python's mailbox.
+    BenchIngest(bench_ingest::Args),
+    /// Write a synthetic corpus of patch mail as an mbox.
+    Corpus(corpus::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Task::parse() {
+        Task::BenchIngest(args) => bench_ingest::run(args),
+        Task::Corpus(args) => corpus::run(args),
+    }
+}
