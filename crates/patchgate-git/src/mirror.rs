@@ -1,0 +1,298 @@
+//! A bare mirror of one tree: cloning, fetching, and the questions patchgate
+//! asks of history (where is a branch, where was it at a date, which files
+//! does a range touch).
+//!
+//! The mirror is a `git clone --bare` whose fetch refspec copies branches and
+//! tags only, not `--mirror`: `fetch --prune` would then delete every ref the
+//! remote lacks, including refs patchgate may keep under `refs/patchgate/`.
+
+use std::path::{Path, PathBuf};
+
+use crate::command::{Cmd, GitEnv};
+use crate::error::{io_error, GitError, Result};
+use crate::oid::Oid;
+
+/// A bare repository patchgate owns, following one upstream tree.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    dir: PathBuf,
+    env: GitEnv,
+}
+
+/// One commit as `log` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub oid: Oid,
+    pub author_name: String,
+    pub author_email: String,
+    /// Unix time.
+    pub author_time: i64,
+    /// Unix time.
+    pub committer_time: i64,
+    /// The first line of the message.
+    pub subject: String,
+}
+
+impl Mirror {
+    /// Opens the mirror in `dir`, cloning `source` (URL or path) there first
+    /// when `dir` does not exist yet. Runs git with [`GitEnv::isolated`].
+    pub fn open_or_clone(source: &str, dir: impl AsRef<Path>) -> Result<Mirror> {
+        Mirror::open_or_clone_with(source, dir, GitEnv::isolated())
+    }
+
+    /// Like [`Mirror::open_or_clone`], with git in the given environment.
+    pub fn open_or_clone_with(source: &str, dir: impl AsRef<Path>, env: GitEnv) -> Result<Mirror> {
+        let dir = absolute(dir.as_ref())?;
+        if dir.join("HEAD").is_file() {
+            return Ok(Mirror { dir, env });
+        }
+        if dir.exists() {
+            return Err(GitError::Unexpected {
+                repo: dir.clone(),
+                args: "clone".into(),
+                detail: "the directory exists but is not a bare git repository".into(),
+            });
+        }
+        let parent = dir.parent().unwrap_or(Path::new("/")).to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+        // Clone beside the final place and rename: a clone cut short by a
+        // crash then never looks like a usable mirror.
+        let partial = dir.with_extension("partial");
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).map_err(io_error(&partial))?;
+        }
+        env.command(&parent)
+            .args(["clone", "--bare", "--quiet", "--", source])
+            .arg(&partial)
+            .run()?;
+        for refspec in ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"] {
+            env.command(&partial)
+                .args(["config", "--add", "remote.origin.fetch", refspec])
+                .run()?;
+        }
+        std::fs::rename(&partial, &dir).map_err(io_error(&dir))?;
+        Ok(Mirror { dir, env })
+    }
+
+    /// The bare repository's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn git(&self) -> Cmd {
+        self.env.command(&self.dir)
+    }
+
+    pub(crate) fn env(&self) -> &GitEnv {
+        &self.env
+    }
+
+    /// Brings branches and tags up to date with upstream, dropping those
+    /// deleted there.
+    pub fn fetch(&self) -> Result<()> {
+        self.git()
+            .args(["fetch", "--prune", "--quiet", "origin"])
+            .run()?;
+        Ok(())
+    }
+
+    /// The commit `rev` names (any revision expression git accepts), or
+    /// `None` when it names nothing or something that is not a commit.
+    pub fn resolve(&self, rev: &str) -> Result<Option<Oid>> {
+        self.check_rev(rev)?;
+        let output = self
+            .git()
+            .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+            .arg(format!("{rev}^{{commit}}"))
+            .output()?;
+        if !output.status.success() {
+            return Ok(None);
+        }
+        self.parse_oid(&output.stdout_text(), "rev-parse").map(Some)
+    }
+
+    /// Whether the commit is in the mirror.
+    pub fn has_commit(&self, oid: &Oid) -> Result<bool> {
+        let output = self
+            .git()
+            .args(["cat-file", "-e"])
+            .arg(format!("{oid}^{{commit}}"))
+            .output()?;
+        Ok(output.status.success())
+    }
+
+    /// The commit at the tip of branch `name`, if the branch exists.
+    pub fn branch_head(&self, name: &str) -> Result<Option<Oid>> {
+        self.resolve(&format!("refs/heads/{name}"))
+    }
+
+    /// The committer date of a commit, in Unix time.
+    pub fn commit_date(&self, oid: &Oid) -> Result<i64> {
+        let cmd = self
+            .git()
+            .args(["show", "-s", "--format=%ct", oid.as_str()]);
+        let args = cmd.args_text();
+        let text = cmd.run_text()?;
+        text.trim()
+            .parse()
+            .map_err(|_| self.unexpected(&args, &text))
+    }
+
+    /// Branch `name` as it stood at `unix_time`: the newest commit on its
+    /// first-parent line committed no later than that.
+    pub fn branch_at(&self, name: &str, unix_time: i64) -> Result<Option<Oid>> {
+        if self.branch_head(name)?.is_none() {
+            return Ok(None);
+        }
+        let text = self
+            .git()
+            .args(["rev-list", "-1", "--first-parent"])
+            .arg(format!("--before=@{unix_time}"))
+            .arg(format!("refs/heads/{name}"))
+            .arg("--")
+            .run_text()?;
+        match text.trim() {
+            "" => Ok(None),
+            line => self.parse_oid(line, "rev-list").map(Some),
+        }
+    }
+
+    /// The commits of `range` (e.g. `base..tip`), newest first as git lists
+    /// them.
+    pub fn rev_list(&self, range: &str) -> Result<Vec<Oid>> {
+        self.check_rev(range)?;
+        let text = self.git().args(["rev-list", range, "--"]).run_text()?;
+        text.lines()
+            .map(|line| self.parse_oid(line, "rev-list"))
+            .collect()
+    }
+
+    /// The commits of `range` with author, dates and subject, newest first.
+    pub fn log(&self, range: &str) -> Result<Vec<Commit>> {
+        self.check_rev(range)?;
+        // Unit and record separators cannot occur in names or in a subject
+        // line, so they split the fields without quoting.
+        let cmd = self.git().args([
+            "log",
+            "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%ct%x1f%s%x1e",
+            range,
+            "--",
+        ]);
+        let args = cmd.args_text();
+        let text = cmd.run_text()?;
+        let mut commits = Vec::new();
+        for record in text.split('\x1e') {
+            let record = record.trim_start_matches('\n');
+            if record.is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = record.split('\x1f').collect();
+            let [oid, author_name, author_email, author_time, committer_time, subject] = fields[..]
+            else {
+                return Err(self.unexpected(&args, record));
+            };
+            commits.push(Commit {
+                oid: self.parse_oid(oid, "log")?,
+                author_name: author_name.to_owned(),
+                author_email: author_email.to_owned(),
+                author_time: author_time
+                    .parse()
+                    .map_err(|_| self.unexpected(&args, record))?,
+                committer_time: committer_time
+                    .parse()
+                    .map_err(|_| self.unexpected(&args, record))?,
+                subject: subject.to_owned(),
+            });
+        }
+        Ok(commits)
+    }
+
+    /// The best common ancestor of two commits, if they share history.
+    pub fn merge_base(&self, a: &Oid, b: &Oid) -> Result<Option<Oid>> {
+        let output = self
+            .git()
+            .args(["merge-base", a.as_str(), b.as_str()])
+            .output()?;
+        // Exit 1 with no output is git's "no common ancestor".
+        if output.status.code() == Some(1) && output.stdout.is_empty() {
+            return Ok(None);
+        }
+        let output = crate::command::check(&self.dir, "merge-base", output)?;
+        self.parse_oid(&output.stdout_text(), "merge-base")
+            .map(Some)
+    }
+
+    /// The paths that differ between two commits (both sides of a rename).
+    pub fn diff_names(&self, a: &Oid, b: &Oid) -> Result<Vec<String>> {
+        let output = self
+            .git()
+            .args([
+                "diff",
+                "--name-only",
+                "--no-renames",
+                "-z",
+                a.as_str(),
+                b.as_str(),
+                "--",
+            ])
+            .run()?;
+        Ok(output
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|name| !name.is_empty())
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect())
+    }
+
+    /// `git range-diff` of two ranges (e.g. a series' v1 and v2), without
+    /// colour: what changed between two revisions of the same work.
+    pub fn range_diff(&self, old: &str, new: &str) -> Result<String> {
+        self.check_rev(old)?;
+        self.check_rev(new)?;
+        self.git()
+            .args(["range-diff", "--no-color", old, new])
+            .run_text()
+    }
+
+    /// Keeps a commit alive under `refs/patchgate/NAME` (applied series are
+    /// otherwise unreachable once their worktree is gone).
+    pub fn keep(&self, name: &str, oid: &Oid) -> Result<()> {
+        self.check_rev(name)?;
+        self.git()
+            .args([
+                "update-ref",
+                &format!("refs/patchgate/{name}"),
+                oid.as_str(),
+            ])
+            .run()?;
+        Ok(())
+    }
+
+    fn check_rev(&self, rev: &str) -> Result<()> {
+        if rev.starts_with('-') {
+            return Err(GitError::BadRevision {
+                repo: self.dir.clone(),
+                rev: rev.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn parse_oid(&self, text: &str, args: &str) -> Result<Oid> {
+        Oid::parse(text).map_err(|_| self.unexpected(args, text))
+    }
+
+    pub(crate) fn unexpected(&self, args: &str, text: &str) -> GitError {
+        GitError::Unexpected {
+            repo: self.dir.clone(),
+            args: args.to_owned(),
+            detail: format!("{:?}", text.trim()),
+        }
+    }
+}
+
+/// Makes `path` absolute against the current directory, so that git, which
+/// runs in other directories, finds it.
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(io_error(path))
+}
