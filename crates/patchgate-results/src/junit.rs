@@ -199,7 +199,11 @@ mod tests {
             got,
             [
                 ("calc.Add.small", Status::Pass, None),
-                ("calc.Add.big", Status::Fail, Some("overflow\nexpected 4 got -4")),
+                (
+                    "calc.Add.big",
+                    Status::Fail,
+                    Some("overflow\nexpected 4 got -4")
+                ),
                 ("calc.Sub.neg", Status::Fail, Some("segfault")),
                 ("noclass", Status::Skip, Some("no fpu")),
                 ("calc.Add.small#2", Status::Pass, None),

@@ -84,10 +84,30 @@ mod tests {
     #[test]
     fn result_lines() {
         let table: &[(&str, Option<(&str, Status, Option<&str>)>)] = &[
-            ("\u{1b}[32mPASS\u{1b}[0m selftest-setup (2 tests)", Some(("selftest-setup", Status::Pass, Some("2 tests")))),
-            ("FAIL pmu-cycle-counter (3 tests, 1 unexpected failures)", Some(("pmu-cycle-counter", Status::Fail, Some("3 tests, 1 unexpected failures")))),
-            ("\u{1b}[33mSKIP\u{1b}[0m pmu-overflow-interrupt (test marked as manual run only)", Some(("pmu-overflow-interrupt", Status::Skip, Some("test marked as manual run only")))),
-            ("FAIL vmx (timeout; duration=90s)", Some(("vmx", Status::Fail, Some("timeout; duration=90s")))),
+            (
+                "\u{1b}[32mPASS\u{1b}[0m selftest-setup (2 tests)",
+                Some(("selftest-setup", Status::Pass, Some("2 tests"))),
+            ),
+            (
+                "FAIL pmu-cycle-counter (3 tests, 1 unexpected failures)",
+                Some((
+                    "pmu-cycle-counter",
+                    Status::Fail,
+                    Some("3 tests, 1 unexpected failures"),
+                )),
+            ),
+            (
+                "\u{1b}[33mSKIP\u{1b}[0m pmu-overflow-interrupt (test marked as manual run only)",
+                Some((
+                    "pmu-overflow-interrupt",
+                    Status::Skip,
+                    Some("test marked as manual run only"),
+                )),
+            ),
+            (
+                "FAIL vmx (timeout; duration=90s)",
+                Some(("vmx", Status::Fail, Some("timeout; duration=90s"))),
+            ),
             ("PASS x", Some(("x", Status::Pass, None))),
             ("PASSED x", None),
             ("PASS: report message", None),
@@ -97,7 +117,9 @@ mod tests {
         ];
         for (line, want) in table {
             let got = parse_line(&clean_line(line));
-            let got = got.as_ref().map(|t| (t.name.as_str(), t.status, t.detail.as_deref()));
+            let got = got
+                .as_ref()
+                .map(|t| (t.name.as_str(), t.status, t.detail.as_deref()));
             assert_eq!(got, *want, "{line:?}");
         }
     }

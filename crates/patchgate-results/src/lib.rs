@@ -267,7 +267,10 @@ mod tests {
         for bad in ["TAP", "junit:", "junit", "xml", ""] {
             let err = bad.parse::<Format>().err();
             let msg = err.map(|e| e.to_string()).unwrap_or_default();
-            assert!(msg.contains("exit-code, tap, kvm-unit-tests, junit:PATH"), "{msg}");
+            assert!(
+                msg.contains("exit-code, tap, kvm-unit-tests, junit:PATH"),
+                "{msg}"
+            );
         }
     }
 
@@ -306,7 +309,9 @@ mod tests {
 
     #[test]
     fn format_serialises_as_its_config_string() {
-        let f = Format::Junit { path: "r.xml".into() };
+        let f = Format::Junit {
+            path: "r.xml".into(),
+        };
         let json = serde_json::to_string(&f).unwrap_or_default();
         assert_eq!(json, "\"junit:r.xml\"");
         let back: Result<Format, _> = serde_json::from_str(&json);

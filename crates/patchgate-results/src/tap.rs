@@ -19,6 +19,10 @@ use crate::{make_unique, Parsed, Status, TestResult};
 /// plan of `1..4000000000` must not allocate four billion results.
 const MAX_SYNTHESISED: u64 = 1000;
 
+/// Deeper nesting than this is not real TAP; such lines are ignored so a
+/// hostile input cannot build names of quadratic size.
+const MAX_DEPTH: usize = 16;
+
 /// Longest YAML diagnostic kept as a test's detail.
 const MAX_YAML: usize = 4000;
 
@@ -69,6 +73,7 @@ pub fn parse_tap(text: &str) -> Parsed {
         ..State::default()
     };
     let mut yaml: Option<Yaml> = None;
+    let mut too_deep = false;
 
     for raw in text.lines() {
         let line = clean_line(raw);
@@ -89,6 +94,15 @@ pub fn parse_tap(text: &str) -> Parsed {
             st.attach_yaml(yaml.take());
         }
         let (depth, inner) = split_depth(&line);
+        if depth > MAX_DEPTH {
+            if !too_deep {
+                too_deep = true;
+                st.problems.push(format!(
+                    "lines nested deeper than {MAX_DEPTH} levels were ignored"
+                ));
+            }
+            continue;
+        }
         match classify(inner) {
             Line::YamlStart => {
                 let prefix_len = line.len().saturating_sub(inner.trim_start().len());
@@ -149,6 +163,12 @@ impl State {
             return;
         };
         let level = self.stack.len();
+        // A block inside this one that never got its parent line: keep its
+        // results here rather than chaining unfinished blocks upwards.
+        if let Some(orphan) = frame.pending.take() {
+            frame.max_number += 1;
+            frame.points.push(orphan_node(*orphan, frame.max_number));
+        }
         let Some(parent) = self.stack.last_mut() else {
             // The top level is never popped here; put it back untouched.
             self.stack.push(frame);
@@ -222,7 +242,10 @@ impl State {
         }
         frame.max_number = frame.max_number.max(number);
         let children = frame.pending.take();
-        let name = match (desc.is_empty(), children.as_ref().and_then(|c| c.hint.clone())) {
+        let name = match (
+            desc.is_empty(),
+            children.as_ref().and_then(|c| c.hint.clone()),
+        ) {
             (false, _) => desc.replace("\\#", "#"),
             (true, Some(hint)) => hint,
             (true, None) => format!("test {number}"),
@@ -336,7 +359,7 @@ fn check_plan(frame: &mut Frame, top: bool) -> Vec<String> {
         frame.max_number = plan;
     } else if reported > plan {
         problems.push(format!(
-            "{what} 1..{plan} announced {plan} tests but {reported} reported"
+            "{what} 1..{plan} announced fewer tests than the {reported} that reported"
         ));
     }
     problems

@@ -169,17 +169,21 @@ fn parse_point(line: &str) -> Option<Line<'_>> {
     let rest = rest.trim_start();
     let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     let after_digits = rest.get(digits..).unwrap_or("");
-    let (number, rest) = if digits > 0 && (after_digits.is_empty() || after_digits.starts_with([' ', '\t'])) {
-        // An absurdly long number is not a number; keep the text as the name.
-        match rest.get(..digits).and_then(|d| d.parse::<u64>().ok()) {
-            Some(n) => (Some(n), after_digits),
-            None => (None, rest),
-        }
-    } else {
-        (None, rest)
-    };
+    let (number, rest) =
+        if digits > 0 && (after_digits.is_empty() || after_digits.starts_with([' ', '\t'])) {
+            // An absurdly long number is not a number; keep the text as the name.
+            match rest.get(..digits).and_then(|d| d.parse::<u64>().ok()) {
+                Some(n) => (Some(n), after_digits),
+                None => (None, rest),
+            }
+        } else {
+            (None, rest)
+        };
     let rest = rest.trim_start();
-    let rest = rest.strip_prefix("- ").or_else(|| (rest == "-").then_some("")).unwrap_or(rest);
+    let rest = rest
+        .strip_prefix("- ")
+        .or_else(|| (rest == "-").then_some(""))
+        .unwrap_or(rest);
     let (desc, directive) = split_directive(rest);
     Some(Line::Point {
         ok,
@@ -232,16 +236,51 @@ mod tests {
             ("ok 1 - add", true, Some(1), "add", Directive::None),
             ("not ok 2 sub", false, Some(2), "sub", Directive::None),
             ("ok", true, None, "", Directive::None),
-            ("ok 3 # SKIP no kvm", true, Some(3), "", Directive::Skip("SKIP no kvm".into())),
-            ("not ok 4 - x # TODO later", false, Some(4), "x", Directive::Todo("TODO later".into())),
+            (
+                "ok 3 # SKIP no kvm",
+                true,
+                Some(3),
+                "",
+                Directive::Skip("SKIP no kvm".into()),
+            ),
+            (
+                "not ok 4 - x # TODO later",
+                false,
+                Some(4),
+                "x",
+                Directive::Todo("TODO later".into()),
+            ),
             ("ok 5 - a \\# b", true, Some(5), "a \\# b", Directive::None),
-            ("not ok 6 selftests: kvm: foo # exit=1", false, Some(6), "selftests: kvm: foo", Directive::Comment("exit=1".into())),
-            ("ok 7 t # skipped: no", true, Some(7), "t", Directive::Skip("skipped: no".into())),
-            ("ok 8 f # XFAIL known", true, Some(8), "f", Directive::Xfail("XFAIL known".into())),
+            (
+                "not ok 6 selftests: kvm: foo # exit=1",
+                false,
+                Some(6),
+                "selftests: kvm: foo",
+                Directive::Comment("exit=1".into()),
+            ),
+            (
+                "ok 7 t # skipped: no",
+                true,
+                Some(7),
+                "t",
+                Directive::Skip("skipped: no".into()),
+            ),
+            (
+                "ok 8 f # XFAIL known",
+                true,
+                Some(8),
+                "f",
+                Directive::Xfail("XFAIL known".into()),
+            ),
             ("ok 12abc", true, None, "12abc", Directive::None),
         ];
         for (line, ok, number, desc, directive) in table {
-            let want = Line::Point { ok: *ok, number: *number, desc, directive: directive.clone() };
+            let want = Line::Point {
+                ok: *ok,
+                number: *number,
+                desc,
+                directive: directive.clone(),
+            };
             assert_eq!(classify(line), want, "{line:?}");
         }
     }
@@ -266,6 +305,9 @@ mod tests {
         assert_eq!(Directive::Todo("TODO".into()).status(false).0, Status::Skip);
         assert_eq!(Directive::Todo("TODO".into()).status(true).0, Status::Pass);
         assert_eq!(Directive::Skip("SKIP".into()).status(false).0, Status::Skip);
-        assert_eq!(Directive::Comment("TIMEOUT".into()).status(false).0, Status::Fail);
+        assert_eq!(
+            Directive::Comment("TIMEOUT".into()).status(false).0,
+            Status::Fail
+        );
     }
 }
