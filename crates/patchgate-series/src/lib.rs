@@ -10,6 +10,15 @@
 use patchgate_mail::{Kind, Message, Person, Subject, Trailer};
 use serde::{Deserialize, Serialize};
 
+mod build;
+mod index;
+mod thread;
+mod topic;
+mod trailers;
+
+use index::Table;
+use trailers::Member;
+
 /// What assembly needs to know of one mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
@@ -111,7 +120,28 @@ pub struct Assembly {
 }
 
 /// Group mails into series and topics, and collect reply trailers.
+///
+/// The rules are documented where they live: series grouping in `thread`,
+/// reply trailers in `trailers`, revisions and supersession in `topic`.
 pub fn assemble(mails: &[Mail]) -> Assembly {
-    let _ = mails;
-    todo!("implemented by the series assembly work")
+    let table = Table::new(mails);
+    let groups = thread::group(&table);
+    let mut series: Vec<Series> = groups.iter().map(|g| build::series(&table, g)).collect();
+
+    let mut members: Vec<Option<Member>> = vec![None; table.len()];
+    for (s, g) in groups.iter().enumerate() {
+        if let Some(c) = g.cover {
+            members[c] = Some(Member::Cover(s));
+        }
+        for (pos, &i) in g.patches.values().enumerate() {
+            members[i] = Some(Member::Patch(s, pos));
+        }
+    }
+    let targets = trailers::targets(&table, &members);
+    trailers::collect(&table, &members, &targets, &mut series);
+    let mut topics = topic::link(&table, &members, &targets, &mut series);
+
+    series.sort_by(|a, b| a.key.cmp(&b.key));
+    topics.sort_by(|a, b| a.key.cmp(&b.key));
+    Assembly { series, topics }
 }

@@ -1,0 +1,304 @@
+//! Which posted mails (cover letters and patches) form one series.
+//!
+//! The rules, in the order they are tried for each post:
+//!
+//! 1. A post answering another post (`In-Reply-To`, else the newest
+//!    `References` entry that is a post) joins that post's series when it
+//!    fits: same author, same `N`, same version, and its index still free.
+//!    This covers cover-letter threading, git send-email's default (every
+//!    patch under 1/N) and deep threading (each patch under the previous).
+//! 2. A post answering a message that is not a post (absent from the input,
+//!    or a discussion mail) joins the series of the other posts answering
+//!    the same message, with the same fit test. This keeps a series whose
+//!    cover letter was lost together.
+//! 3. A post answering nothing is grouped with other unthreaded posts of the
+//!    same author, version and `N` sent within an hour of the previous one,
+//!    as long as its index is still free (patchwork's marker grouping).
+//!
+//! A cover letter only ever starts a series (except under rule 3), and an
+//! unnumbered patch is always a series of its own. When an index is already
+//! taken the post starts a new series: that is how unlabeled resends and
+//! duplicate postings separate from the original.
+//!
+//! Posts are visited like a mail server would have received them, by date,
+//! but never before the post they answer, so the "first one wins" choices
+//! above depend only on the set of mails, not their input order.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+use patchgate_mail::Kind;
+
+use crate::index::{same_author, Table};
+
+/// How far apart (seconds) two unthreaded posts of one series may be sent.
+const MARKER_WINDOW: i64 = 3600;
+
+/// One series before its fields are derived: which mails it holds.
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub cover: Option<usize>,
+    /// Patch index to mail.
+    pub patches: BTreeMap<u32, usize>,
+    /// The mail that started the group; its version and `N` are the group's.
+    pub head: usize,
+    pub version: u32,
+    /// `N` of `i/N`, when any member stated one.
+    pub total: Option<u32>,
+    /// A single unnumbered patch: nothing may join it.
+    closed: bool,
+}
+
+/// What a mail is to series assembly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Cover,
+    Numbered(u32),
+    Single,
+}
+
+/// The role of a mail, or `None` for anything that is not a post (replies,
+/// discussion, pull requests, unusable bytes). A `Re:` subject wins over a
+/// diff: replies never become patches.
+fn role(table: &Table, i: usize) -> Option<Role> {
+    let m = table.mails[i];
+    if m.prefix.reply {
+        return None;
+    }
+    match m.kind {
+        Kind::Cover => Some(Role::Cover),
+        Kind::Patch => match m.prefix.index {
+            Some(0) => Some(Role::Cover),
+            Some(n) => Some(Role::Numbered(n)),
+            None => Some(Role::Single),
+        },
+        _ => None,
+    }
+}
+
+/// What a post hangs under in its thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anchor<'a> {
+    Post(usize),
+    Phantom(&'a str),
+    Unthreaded,
+}
+
+/// Group every post of the table.
+pub(crate) fn group(table: &Table) -> Vec<Group> {
+    let roles: Vec<Option<Role>> = (0..table.len()).map(|i| role(table, i)).collect();
+    let mut anchors: Vec<Anchor> = (0..table.len()).map(|i| anchor(table, &roles, i)).collect();
+    break_cycles(table, &mut anchors);
+
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
+    let mut heap = BinaryHeap::new();
+    for (i, a) in anchors.iter().enumerate() {
+        if roles[i].is_none() {
+            continue;
+        }
+        match a {
+            Anchor::Post(p) => children[*p].push(i),
+            _ => heap.push(Reverse(table.time_key(i))),
+        }
+    }
+
+    let mut grouper = Grouper {
+        table,
+        groups: Vec::new(),
+        group_of: vec![usize::MAX; table.len()],
+        phantoms: HashMap::new(),
+        markers: HashMap::new(),
+    };
+    while let Some(Reverse((_, i))) = heap.pop() {
+        if let Some(r) = roles[i] {
+            grouper.place(i, r, anchors[i]);
+        }
+        for &c in &children[i] {
+            heap.push(Reverse(table.time_key(c)));
+        }
+    }
+    grouper.groups
+}
+
+/// The nearest post a mail answers; else the message it answers directly,
+/// standing in for a post we do not have; else nothing.
+fn anchor<'a>(table: &Table<'a>, roles: &[Option<Role>], i: usize) -> Anchor<'a> {
+    let mut first = None;
+    for id in table.answered(i) {
+        if first.is_none() {
+            first = Some(id);
+        }
+        if let Some(j) = table.lookup(id) {
+            if roles[j].is_some() {
+                return Anchor::Post(j);
+            }
+        }
+    }
+    first.map_or(Anchor::Unthreaded, Anchor::Phantom)
+}
+
+/// Broken or hostile headers can make posts answer each other in a circle.
+/// Each circle loses the link of its earliest post, which then counts as
+/// unthreaded; the choice depends on the circle alone, not on input order.
+fn break_cycles(table: &Table, anchors: &mut [Anchor]) {
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; anchors.len()];
+    let mut path = Vec::new();
+    for start in 0..anchors.len() {
+        let mut at = start;
+        let mut closed_circle = false;
+        path.clear();
+        while state[at] == NEW {
+            state[at] = ON_PATH;
+            path.push(at);
+            match anchors[at] {
+                Anchor::Post(p) => {
+                    at = p;
+                    closed_circle = state[at] == ON_PATH;
+                }
+                _ => break,
+            }
+        }
+        if closed_circle {
+            if let Some(pos) = path.iter().position(|&n| n == at) {
+                let cycle = &path[pos..];
+                if let Some(&victim) = cycle.iter().min_by_key(|&&n| table.time_key(n)) {
+                    anchors[victim] = Anchor::Unthreaded;
+                }
+            }
+        }
+        for &n in &path {
+            state[n] = DONE;
+        }
+    }
+}
+
+struct Grouper<'t, 'a> {
+    table: &'t Table<'a>,
+    groups: Vec<Group>,
+    group_of: Vec<usize>,
+    /// Latest series under each missing (or non-post) parent.
+    phantoms: HashMap<&'a str, usize>,
+    /// Latest unthreaded series per (author, version, N).
+    markers: HashMap<(String, u32, Option<u32>), usize>,
+}
+
+impl<'a> Grouper<'_, 'a> {
+    fn place(&mut self, i: usize, role: Role, anchor: Anchor<'a>) {
+        let g = match (role, anchor) {
+            (Role::Single, _) => None,
+            (Role::Cover, Anchor::Post(_) | Anchor::Phantom(_)) => None,
+            (Role::Numbered(_), Anchor::Post(p)) => {
+                let g = self.group_of[p];
+                (g != usize::MAX && self.fits(g, i, role, Some(p))).then_some(g)
+            }
+            (Role::Numbered(_), Anchor::Phantom(id)) => self
+                .phantoms
+                .get(id)
+                .copied()
+                .filter(|&g| self.fits(g, i, role, None)),
+            (_, Anchor::Unthreaded) => self.marker_group(i, role),
+        };
+        let g = match g {
+            Some(g) => g,
+            None => self.open(i, role),
+        };
+        self.join(g, i, role);
+        // A single patch or a cover answering elsewhere is never a place
+        // for others to join, so it must not shadow the latest open series.
+        match anchor {
+            _ if role == Role::Single => {}
+            Anchor::Phantom(id) if role != Role::Cover => {
+                self.phantoms.insert(id, g);
+            }
+            Anchor::Unthreaded => {
+                self.markers.insert(self.marker_key(i), g);
+            }
+            _ => {}
+        }
+    }
+
+    fn marker_key(&self, i: usize) -> (String, u32, Option<u32>) {
+        let m = self.table.mails[i];
+        (
+            m.from.email.to_ascii_lowercase(),
+            m.prefix.version,
+            m.prefix.total,
+        )
+    }
+
+    fn marker_group(&self, i: usize, role: Role) -> Option<usize> {
+        let g = *self.markers.get(&self.marker_key(i))?;
+        let date = self.table.mails[i].date?;
+        let last = self.groups[g]
+            .members()
+            .filter_map(|j| self.table.mails[j].date)
+            .max()?;
+        let close = date.abs_diff(last) <= MARKER_WINDOW.unsigned_abs();
+        (close && self.fits(g, i, role, None)).then_some(g)
+    }
+
+    /// May post `i` join group `g`? `parent` is the post it answers directly.
+    fn fits(&self, g: usize, i: usize, role: Role, parent: Option<usize>) -> bool {
+        let group = &self.groups[g];
+        let m = self.table.mails[i];
+        let head = self.table.mails[group.head];
+        if group.closed || !same_author(&m.from, &head.from) {
+            return false;
+        }
+        let free = match role {
+            Role::Cover => group.cover.is_none(),
+            Role::Numbered(n) => !group.patches.contains_key(&n),
+            Role::Single => false,
+        };
+        let total_ok = match (m.prefix.total, group.total) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        // Patches without a version label right under a labeled cover letter
+        // belong to it (a real netdev posting does this; patchwork agrees).
+        let unlabeled_under_cover =
+            m.prefix.version == 1 && parent.is_some() && parent == group.cover;
+        let version_ok = m.prefix.version == group.version || unlabeled_under_cover;
+        free && total_ok && version_ok
+    }
+
+    fn open(&mut self, i: usize, role: Role) -> usize {
+        let m = self.table.mails[i];
+        self.groups.push(Group {
+            cover: None,
+            patches: BTreeMap::new(),
+            head: i,
+            version: m.prefix.version,
+            total: m.prefix.total,
+            closed: role == Role::Single,
+        });
+        self.groups.len() - 1
+    }
+
+    fn join(&mut self, g: usize, i: usize, role: Role) {
+        let group = &mut self.groups[g];
+        match role {
+            Role::Cover => group.cover = Some(i),
+            Role::Numbered(n) => {
+                group.patches.insert(n, i);
+            }
+            Role::Single => {
+                group.patches.insert(1, i);
+            }
+        }
+        if group.total.is_none() {
+            group.total = self.table.mails[i].prefix.total;
+        }
+        self.group_of[i] = g;
+    }
+}
+
+impl Group {
+    /// Every mail of the group: cover first, then patches by index.
+    pub fn members(&self) -> impl Iterator<Item = usize> + '_ {
+        self.cover.iter().chain(self.patches.values()).copied()
+    }
+}

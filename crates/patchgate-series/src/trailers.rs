@@ -1,0 +1,139 @@
+//! Trailers given in replies (`Reviewed-by:` under a patch, `Acked-by:` under
+//! a cover letter) collected onto the patches they are meant for.
+//!
+//! A reply gives its trailers to the post it answers: the first of its
+//! `In-Reply-To`, then `References` newest first, that is a patch or cover
+//! letter of a series. When a reply names only other replies (clients that
+//! trim `References`), the reply it answers is followed instead, so a reply
+//! to a reply still counts for the post at the root of the chain.
+
+use std::collections::HashSet;
+
+use crate::index::Table;
+use crate::{Collected, Series};
+
+/// Where a mail sits in the assembled series.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Member {
+    /// Cover letter of series `.0`.
+    Cover(usize),
+    /// Patch at position `.1` of `series[.0].patches`.
+    Patch(usize, usize),
+}
+
+impl Member {
+    pub fn series(self) -> usize {
+        match self {
+            Member::Cover(s) | Member::Patch(s, _) => s,
+        }
+    }
+}
+
+/// For every mail that is not a member, the member it ultimately answers.
+pub(crate) fn targets(table: &Table, members: &[Option<Member>]) -> Vec<Option<usize>> {
+    const UNKNOWN: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const KNOWN: u8 = 2;
+    let n = table.len();
+    let mut target: Vec<Option<usize>> = vec![None; n];
+    let mut state = vec![UNKNOWN; n];
+    let mut path = Vec::new();
+    for start in 0..n {
+        if members[start].is_some() {
+            continue;
+        }
+        // Walk up through replies until a mail names a member directly, or
+        // the chain ends or turns in a circle; everything on the path shares
+        // that answer. Iterative, so a hostile depth cannot blow the stack.
+        path.clear();
+        let mut at = start;
+        let mut answer = None;
+        loop {
+            if state[at] == KNOWN {
+                answer = target[at];
+                break;
+            }
+            if state[at] == ON_PATH {
+                break;
+            }
+            state[at] = ON_PATH;
+            path.push(at);
+            let mut next_reply = None;
+            let mut direct = None;
+            for id in table.answered(at) {
+                if let Some(j) = table.lookup(id) {
+                    if members[j].is_some() {
+                        direct = Some(j);
+                        break;
+                    }
+                    next_reply.get_or_insert(j);
+                }
+            }
+            if direct.is_some() {
+                answer = direct;
+                break;
+            }
+            match next_reply {
+                Some(j) => at = j,
+                None => break,
+            }
+        }
+        for &p in &path {
+            state[p] = KNOWN;
+            target[p] = answer;
+        }
+    }
+    target
+}
+
+/// Fill `collected` of every patch from the replies' trailers.
+pub(crate) fn collect(
+    table: &Table,
+    members: &[Option<Member>],
+    targets: &[Option<usize>],
+    series: &mut [Series],
+) {
+    // (series, patch position) → (time key, position in the reply, trailer)
+    let mut given: Vec<((usize, usize), (i64, usize), usize, usize)> = Vec::new();
+    for (r, target) in targets.iter().enumerate() {
+        let Some(t) = *target else { continue };
+        let reply = table.mails[r];
+        if reply.trailers.is_empty() || reply.kind == patchgate_mail::Kind::Unusable {
+            continue;
+        }
+        let Some(member) = members[t] else { continue };
+        let positions = match member {
+            Member::Patch(_, p) => p..p + 1,
+            Member::Cover(s) => 0..series[s].patches.len(),
+        };
+        for p in positions {
+            for k in 0..reply.trailers.len() {
+                given.push(((member.series(), p), table.time_key(r), r, k));
+            }
+        }
+    }
+    given.sort_unstable();
+
+    let mut seen: HashSet<(usize, usize, &str, &str)> = HashSet::new();
+    for ((s, p), _, r, k) in given {
+        let trailer = &table.mails[r].trailers[k];
+        let Some(patch) = series.get_mut(s).and_then(|x| x.patches.get_mut(p)) else {
+            continue;
+        };
+        // Trailers the patch already carries need no collecting.
+        let own = table
+            .lookup(&patch.message_id)
+            .map(|i| &table.mails[i].trailers)
+            .is_some_and(|ts| {
+                ts.iter()
+                    .any(|o| o.name.eq_ignore_ascii_case(&trailer.name) && o.value == trailer.value)
+            });
+        if own || !seen.insert((s, p, &trailer.name, &trailer.value)) {
+            continue;
+        }
+        patch.collected.push(Collected {
+            trailer: trailer.clone(),
+            from_message: table.mails[r].id.clone(),
+        });
+    }
+}
