@@ -12,7 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod diff;
 pub mod mbox;
+mod mime;
 mod parse;
 mod render;
 pub mod subject;

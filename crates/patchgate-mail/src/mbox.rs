@@ -1,1 +1,323 @@
-//! TODO
+//! Splitting mbox files into messages: mboxo and mboxrd, LF and CRLF.
+//!
+//! This module owns the envelope format only; it does not look inside the
+//! messages beyond their `>From ` escapes. [`split`] works on a slice (a
+//! memory-mapped file is the main use) and hands out borrowed messages unless
+//! one needs unescaping; [`Splitter`] does the same over any [`BufRead`].
+//!
+//! A `From ` line starts a new message when it stands at the start of the
+//! file, after a blank line, or when it has the shape of an envelope line
+//! (`From sender Mon Jan  1 00:00:00 2001`); the blank line that mbox writers
+//! put between messages is not part of either message. `>From `, `>>From `…
+//! lose one `>` (mboxrd); in mboxo files this also restores the escaped
+//! `From ` lines, the only ambiguity being an original `>From ` line, which is
+//! rare and harmless. A file that does not start with `From ` is one message.
+
+use std::borrow::Cow;
+use std::io::{self, BufRead};
+
+use memchr::memmem;
+
+/// The messages of an mbox held in memory.
+pub fn split(data: &[u8]) -> Split<'_> {
+    let start = skip_blank_lines(data);
+    if data[start..].starts_with(b"From ") {
+        Split {
+            data,
+            pos: line_end(data, start),
+            whole: false,
+        }
+    } else {
+        Split {
+            data,
+            pos: if data.is_empty() { 0 } else { start },
+            whole: true,
+        }
+    }
+}
+
+/// Iterator over the messages of an in-memory mbox; see [`split`].
+#[derive(Debug, Clone)]
+pub struct Split<'a> {
+    data: &'a [u8],
+    /// Start of the next message.
+    pos: usize,
+    /// The data has no envelope lines: it is one message, unescaped as is.
+    whole: bool,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = Cow<'a, [u8]>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let data = self.data;
+        if self.whole {
+            self.whole = false;
+            let rest = data.get(self.pos..).unwrap_or_default();
+            self.pos = data.len();
+            return (!rest.is_empty()).then_some(Cow::Borrowed(rest));
+        }
+        while self.pos < data.len() {
+            let start = self.pos;
+            let (end, next) = match find_separator(data, start) {
+                Some(sep) => (sep, line_end(data, sep)),
+                None => (data.len(), data.len()),
+            };
+            self.pos = next;
+            let message = strip_separator_blank(&data[start..end]);
+            if !message.is_empty() {
+                return Some(unescape(message));
+            }
+        }
+        None
+    }
+}
+
+/// The start of the next envelope line at or after `from`, which is itself a
+/// line start.
+fn find_separator(data: &[u8], from: usize) -> Option<usize> {
+    if data[from..].starts_with(b"From ") {
+        return Some(from);
+    }
+    let hay = &data[from..];
+    for hit in memmem::find_iter(hay, b"\nFrom ") {
+        let line = from + hit + 1;
+        if after_blank_line(data, line) || is_envelope_line(&data[line..line_end(data, line)]) {
+            return Some(line);
+        }
+    }
+    None
+}
+
+/// Whether the line starting at `line` follows an empty line.
+fn after_blank_line(data: &[u8], line: usize) -> bool {
+    let before = &data[..line];
+    before.ends_with(b"\n\n") || before.ends_with(b"\n\r\n")
+}
+
+/// `From sender Mon Jan  1 00:00:00 2001`: an address-like word, then a
+/// time of day. Used only where no blank line announces a new message.
+fn is_envelope_line(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"From ") else {
+        return false;
+    };
+    let mut words = rest
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty());
+    let Some(_sender) = words.next() else {
+        return false;
+    };
+    words.any(|w| {
+        w.len() == 8
+            && w[2] == b':'
+            && w[5] == b':'
+            && w.iter()
+                .enumerate()
+                .all(|(i, b)| i == 2 || i == 5 || b.is_ascii_digit())
+    })
+}
+
+/// One past the end of the line starting at `start` (its LF included).
+fn line_end(data: &[u8], start: usize) -> usize {
+    memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1)
+}
+
+/// Offset of the first byte after any leading blank lines.
+fn skip_blank_lines(data: &[u8]) -> usize {
+    data.iter()
+        .position(|&b| b != b'\n' && b != b'\r')
+        .unwrap_or(data.len())
+}
+
+/// Drop the one blank line that the mbox writer put after the message.
+fn strip_separator_blank(message: &[u8]) -> &[u8] {
+    if let Some(m) = message.strip_suffix(b"\r\n\r\n") {
+        return &message[..m.len() + 2];
+    }
+    if let Some(m) = message.strip_suffix(b"\n\n") {
+        return &message[..m.len() + 1];
+    }
+    message
+}
+
+/// Undo mboxrd escaping: one `>` less on every `>+From ` line. Borrowed when
+/// there is nothing to undo, which is the common case.
+pub fn unescape(message: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = memmem::find(message, b">From ") else {
+        return Cow::Borrowed(message);
+    };
+    let mut out = Vec::with_capacity(message.len());
+    let mut copied = 0;
+    let mut search = first;
+    while let Some(hit) = memmem::find(&message[search..], b">From ").map(|h| h + search) {
+        // Walk back over the run of `>` to see whether it starts a line.
+        let mut line = hit;
+        while line > 0 && message[line - 1] == b'>' {
+            line -= 1;
+        }
+        if line == 0 || message[line - 1] == b'\n' {
+            out.extend_from_slice(&message[copied..line]);
+            copied = line + 1;
+        }
+        search = hit + 6;
+    }
+    out.extend_from_slice(&message[copied..]);
+    Cow::Owned(out)
+}
+
+/// Escape for mboxrd: one `>` more on every `>*From ` line.
+pub fn escape(message: &[u8]) -> Cow<'_, [u8]> {
+    if memmem::find(message, b"From ").is_none() {
+        return Cow::Borrowed(message);
+    }
+    let mut out = Vec::with_capacity(message.len() + 16);
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        let quotes = line.iter().take_while(|&&b| b == b'>').count();
+        if line[quotes..].starts_with(b"From ") {
+            out.push(b'>');
+        }
+        out.extend_from_slice(line);
+    }
+    Cow::Owned(out)
+}
+
+/// The messages of an mbox read from a stream, one owned message at a time.
+/// Same rules as [`split`]; memory is bounded by the largest message.
+#[derive(Debug)]
+pub struct Splitter<R> {
+    reader: R,
+    /// Lines read of the message being collected.
+    current: Vec<u8>,
+    /// Whether the first line has been seen (decides mbox or single mail).
+    started: bool,
+    whole: bool,
+    done: bool,
+}
+
+impl<R: BufRead> Splitter<R> {
+    pub fn new(reader: R) -> Self {
+        Splitter {
+            reader,
+            current: Vec::new(),
+            started: false,
+            whole: false,
+            done: false,
+        }
+    }
+
+    /// The collected message, separator blank dropped and unescaped.
+    fn take(&mut self) -> Option<Vec<u8>> {
+        let message = std::mem::take(&mut self.current);
+        if self.whole {
+            return (!message.is_empty()).then_some(message);
+        }
+        let trimmed = strip_separator_blank(&message);
+        (!trimmed.is_empty()).then(|| unescape(trimmed).into_owned())
+    }
+}
+
+impl<R: BufRead> Iterator for Splitter<R> {
+    type Item = io::Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut line = Vec::new();
+        while !self.done {
+            line.clear();
+            match self.reader.read_until(b'\n', &mut line) {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Ok(0) => {
+                    self.done = true;
+                    return self.take().map(Ok);
+                }
+                Ok(_) => {}
+            }
+            if !self.started {
+                if line.iter().all(|&b| b == b'\n' || b == b'\r') {
+                    continue;
+                }
+                self.started = true;
+                self.whole = !line.starts_with(b"From ");
+                if !self.whole {
+                    continue;
+                }
+            }
+            let separator = !self.whole
+                && line.starts_with(b"From ")
+                && (self.current.is_empty()
+                    || self.current.ends_with(b"\n\n")
+                    || self.current.ends_with(b"\n\r\n")
+                    || is_envelope_line(&line));
+            if separator {
+                if let Some(message) = self.take() {
+                    return Some(Ok(message));
+                }
+                continue;
+            }
+            self.current.extend_from_slice(&line);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(data: &[u8]) -> Vec<Vec<u8>> {
+        split(data).map(Cow::into_owned).collect()
+    }
+
+    #[test]
+    fn blank_line_between_messages_belongs_to_neither() {
+        let m = all(b"From a\nA: 1\n\nbody\n\nFrom b\nB: 2\n\nx\n");
+        assert_eq!(m, [b"A: 1\n\nbody\n".to_vec(), b"B: 2\n\nx\n".to_vec()]);
+    }
+
+    #[test]
+    fn from_inside_a_paragraph_does_not_split() {
+        let m = all(b"From a\nA: 1\n\nline\nFrom here on\n");
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn envelope_shaped_line_splits_without_blank_line() {
+        let m = all(b"From a\nA: 1\n\nx\nFrom b@c Mon Sep 17 00:00:00 2001\nB: 2\n");
+        assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn mboxrd_unescape_removes_one_quote_at_line_start_only() {
+        let m = all(b"From a\nA: 1\n\n>From x\n>>From y\nz >From w\n");
+        assert_eq!(m[0], b"A: 1\n\nFrom x\n>From y\nz >From w\n");
+    }
+
+    #[test]
+    fn escape_then_unescape_is_identity() {
+        let body = b">From a\nFrom b\nc From d\n";
+        assert_eq!(&*unescape(&escape(body)), body);
+    }
+
+    #[test]
+    fn crlf_mbox_splits_and_drops_separator_blank() {
+        let m = all(b"From a\r\nA: 1\r\n\r\nx\r\n\r\nFrom b\r\nB: 2\r\n");
+        assert_eq!(m, [b"A: 1\r\n\r\nx\r\n".to_vec(), b"B: 2\r\n".to_vec()]);
+    }
+
+    #[test]
+    fn file_without_envelope_is_one_message() {
+        assert_eq!(all(b"A: 1\n\nFrom x\n\nFrom y\n").len(), 1);
+        assert!(all(b"").is_empty());
+    }
+
+    #[test]
+    fn reader_splitter_agrees_with_slice_splitter() {
+        let data: &[u8] =
+            b"\nFrom a\nA: 1\n\n>From x\n\nFrom b\nB: 2\nFrom c@d Mon Sep 17 00:00:00 2001\nC: 3\n";
+        let from_reader: Vec<Vec<u8>> =
+            Splitter::new(data).map(|m| m.unwrap_or_default()).collect();
+        assert_eq!(from_reader, all(data));
+    }
+}

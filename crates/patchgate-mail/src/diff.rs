@@ -1,0 +1,369 @@
+//! Finding the unified diff inside decoded mail text, and the paths it touches.
+//!
+//! This module owns where a diff starts, where it ends and which files it
+//! names. The end is found by following the diff's own grammar (file headers,
+//! hunk line counts, binary blocks) rather than by looking for footers, so a
+//! signature or a mailing-list footer after the last hunk is never part of the
+//! diff and the result still applies.
+
+/// A text cut around its diff: `before` is everything above the diff's first
+/// line, `diff` the diff itself (ending in a newline).
+#[derive(Debug)]
+pub(crate) struct Found<'a> {
+    pub before: &'a str,
+    pub diff: String,
+}
+
+/// Where the diff in `text` starts and ends, if there is one. `text` must use
+/// LF line ends.
+pub(crate) fn find(text: &str) -> Option<Found<'_>> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let start = start_line(&lines)?;
+    let end = end_line(&lines, start);
+    if end <= start {
+        return None;
+    }
+    let before_len: usize = lines[..start].iter().map(|l| l.len() + 1).sum();
+    let before = text.get(..before_len.min(text.len())).unwrap_or("");
+    let mut diff = lines[start..end].join("\n");
+    diff.push('\n');
+    Some(Found { before, diff })
+}
+
+/// The first line of the diff: `diff --git`, or a `--- `/`+++ ` pair (with the
+/// `diff …` or `Index:`/`====` lines that introduce it in non-git diffs).
+fn start_line(lines: &[&str]) -> Option<usize> {
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("diff --git ") {
+            return Some(i);
+        }
+        let pair = line.starts_with("--- ")
+            && lines.get(i + 1).is_some_and(|l| l.starts_with("+++ "))
+            && lines.get(i + 2).is_some_and(|l| l.starts_with("@@ "));
+        if pair {
+            let mut s = i;
+            if s >= 1 && lines[s - 1].starts_with("diff ") {
+                s -= 1;
+            } else if s >= 2
+                && lines[s - 1].starts_with("====")
+                && lines[s - 2].starts_with("Index: ")
+            {
+                s -= 2;
+            }
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// Lines that may stand between hunks: git's extended headers and the file
+/// headers of plain unified diffs.
+const HEADER_PREFIXES: [&str; 17] = [
+    "diff ",
+    "index ",
+    "--- ",
+    "+++ ",
+    "old mode ",
+    "new mode ",
+    "deleted file mode ",
+    "new file mode ",
+    "similarity index ",
+    "dissimilarity index ",
+    "rename from ",
+    "rename to ",
+    "copy from ",
+    "copy to ",
+    "Binary files ",
+    "Index: ",
+    "====",
+];
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    Header,
+    Hunk { old: u32, new: u32 },
+    Binary,
+}
+
+/// One past the diff's last line, found by following its grammar from `start`.
+fn end_line(lines: &[&str], start: usize) -> usize {
+    let mut state = State::Header;
+    let mut end = start;
+    let mut i = start;
+    while i < lines.len() {
+        let line = lines[i];
+        match state {
+            State::Hunk { old, new } => match hunk_step(line, old, new) {
+                Some(next) => state = next,
+                // The hunk's counts disagree with its lines: read the line
+                // again as whatever follows a hunk.
+                None => {
+                    state = State::Header;
+                    continue;
+                }
+            },
+            State::Binary => {
+                if line.starts_with("diff ") {
+                    state = State::Header;
+                    continue;
+                }
+                if !is_binary_line(line) {
+                    break;
+                }
+            }
+            State::Header => {
+                if let Some(counts) = hunk_counts(line) {
+                    state = match counts {
+                        (0, 0) => State::Header,
+                        (old, new) => State::Hunk { old, new },
+                    };
+                } else if line == "GIT binary patch" {
+                    state = State::Binary;
+                } else if line.starts_with('\\')
+                    || HEADER_PREFIXES.iter().any(|p| line.starts_with(p))
+                {
+                    // Accepted as part of the diff.
+                } else {
+                    break;
+                }
+            }
+        }
+        i += 1;
+        end = i;
+    }
+    // Blank lines kept by a binary block at the very end are not needed to
+    // apply it once the diff ends with a newline.
+    while end > start + 1 && lines[end - 1].is_empty() && matches!(state, State::Binary) {
+        end -= 1;
+    }
+    end
+}
+
+/// The state after one line inside a hunk with `old`/`new` lines left, or
+/// `None` when the line cannot belong to the hunk.
+fn hunk_step(line: &str, old: u32, new: u32) -> Option<State> {
+    let (old, new) = match line.as_bytes().first() {
+        None | Some(b' ') if old > 0 && new > 0 => (old - 1, new - 1),
+        Some(b'-') if old > 0 => (old - 1, new),
+        Some(b'+') if new > 0 => (old, new - 1),
+        Some(b'\\') => (old, new),
+        _ => return None,
+    };
+    Some(if old == 0 && new == 0 {
+        State::Header
+    } else {
+        State::Hunk { old, new }
+    })
+}
+
+/// A line of a `GIT binary patch` block: `literal N`, `delta N`, a blank
+/// separator, or base85 data led by its length letter.
+fn is_binary_line(line: &str) -> bool {
+    if line.is_empty() || line.starts_with("literal ") || line.starts_with("delta ") {
+        return true;
+    }
+    let b = line.as_bytes();
+    b[0].is_ascii_alphabetic()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&()*+-;<=>?@^_`{|}~".contains(c))
+}
+
+/// `@@ -a,b +c,d @@` → `(b, d)`; a missing count means one line.
+fn hunk_counts(line: &str) -> Option<(u32, u32)> {
+    let rest = line.strip_prefix("@@ -")?;
+    let (old, rest) = rest.split_once(" +")?;
+    let (new, _) = rest.split_once(" @@")?;
+    Some((range_len(old)?, range_len(new)?))
+}
+
+fn range_len(range: &str) -> Option<u32> {
+    match range.split_once(',') {
+        Some((start, len)) => {
+            start.parse::<u32>().ok()?;
+            len.parse().ok()
+        }
+        None => range.parse::<u32>().ok().map(|_| 1),
+    }
+}
+
+/// The paths a diff touches, in order of first appearance, both sides of a
+/// rename or copy, `/dev/null` left out.
+pub(crate) fn files(diff: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |path: String| {
+        if path != "/dev/null" && !path.is_empty() && !out.contains(&path) {
+            out.push(path);
+        }
+    };
+    let mut git_header: Option<&str> = None;
+    let mut named_in_section = false;
+    let mut in_hunk = State::Header;
+    for line in diff.lines() {
+        // Hunk bodies can contain `--- ` and `+++ ` lines of their own
+        // (a removed line starting with `-- `), so they are skipped by count.
+        if let State::Hunk { old, new } = in_hunk {
+            if let Some(next) = hunk_step(line, old, new) {
+                in_hunk = next;
+                continue;
+            }
+            in_hunk = State::Header;
+        }
+        if let Some(counts) = hunk_counts(line) {
+            if counts != (0, 0) {
+                in_hunk = State::Hunk {
+                    old: counts.0,
+                    new: counts.1,
+                };
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("diff --git ") {
+            if let (Some(h), false) = (git_header, named_in_section) {
+                for p in paths_of_git_header(h) {
+                    push(p);
+                }
+            }
+            git_header = Some(rest);
+            named_in_section = false;
+            continue;
+        }
+        let named = ["--- ", "+++ "]
+            .iter()
+            .find_map(|p| line.strip_prefix(p))
+            .map(|p| strip_prefix_component(&unquote(strip_timestamp(p)), git_header.is_some()))
+            .or_else(|| {
+                ["rename from ", "rename to ", "copy from ", "copy to "]
+                    .iter()
+                    .find_map(|p| line.strip_prefix(p))
+                    .map(unquote)
+            });
+        if let Some(path) = named {
+            named_in_section = true;
+            push(path);
+        }
+    }
+    if let (Some(h), false) = (git_header, named_in_section) {
+        for p in paths_of_git_header(h) {
+            push(p);
+        }
+    }
+    out
+}
+
+/// `file.c\t2020-01-01 00:00:00` → `file.c`: plain diff writes a timestamp.
+fn strip_timestamp(path: &str) -> &str {
+    path.split('\t').next().unwrap_or(path).trim_end()
+}
+
+/// Drop git's `a/`/`b/`, or the first directory of a plain diff's path.
+fn strip_prefix_component(path: &str, git: bool) -> String {
+    if path == "/dev/null" {
+        return path.to_string();
+    }
+    if git {
+        for p in ["a/", "b/"] {
+            if let Some(rest) = path.strip_prefix(p) {
+                return rest.to_string();
+            }
+        }
+        return path.to_string();
+    }
+    match path.split_once('/') {
+        Some((_, rest)) if !rest.is_empty() => rest.to_string(),
+        _ => path.to_string(),
+    }
+}
+
+/// Undo git's C-style quoting of unusual paths (`"a/t\303\251st"`).
+fn unquote(path: &str) -> String {
+    let Some(inner) = path.strip_prefix('"').and_then(|p| p.strip_suffix('"')) else {
+        return path.to_string();
+    };
+    let mut bytes = Vec::with_capacity(inner.len());
+    let mut it = inner.bytes().peekable();
+    while let Some(b) = it.next() {
+        if b != b'\\' {
+            bytes.push(b);
+            continue;
+        }
+        match it.next() {
+            Some(b'n') => bytes.push(b'\n'),
+            Some(b't') => bytes.push(b'\t'),
+            Some(d @ b'0'..=b'7') => {
+                let mut v = u32::from(d - b'0');
+                for _ in 0..2 {
+                    match it.peek() {
+                        Some(&o @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(o - b'0');
+                            it.next();
+                        }
+                        _ => break,
+                    }
+                }
+                bytes.push((v & 0xff) as u8);
+            }
+            Some(other) => bytes.push(other),
+            None => bytes.push(b'\\'),
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The paths of a `diff --git a/X b/Y` line, for sections without `---`/`+++`
+/// (mode changes, pure renames are named by `rename` lines instead).
+fn paths_of_git_header(rest: &str) -> Vec<String> {
+    // Unquoted paths may contain spaces; when both sides are equal the
+    // line splits evenly, which is the case for every mode-only change.
+    let len = rest.len();
+    if len % 2 == 1 {
+        let mid = len / 2;
+        if let (Some(a), Some(b)) = (rest.get(..mid), rest.get(mid + 1..)) {
+            if rest.as_bytes().get(mid) == Some(&b' ') {
+                let (a, b) = (
+                    strip_prefix_component(a, true),
+                    strip_prefix_component(b, true),
+                );
+                if a == b {
+                    return vec![a];
+                }
+            }
+        }
+    }
+    match rest.split_once(" b/") {
+        Some((a, b)) => vec![strip_prefix_component(a, true), b.to_string()],
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATCH: &str = "commit message\n---\n a | 1 +\n\ndiff --git a/a b/a\nindex 1..2 100644\n--- a/a\n+++ b/a\n@@ -1,2 +1,2 @@\n-x\n+y\n \n-- \n2.37.1\n\n_______________________________________________\nlist\n";
+
+    #[test]
+    fn diff_ends_at_last_hunk_line_before_signature() {
+        let f = find(PATCH).expect("diff");
+        assert!(f.diff.starts_with("diff --git a/a b/a\n"));
+        assert!(f.diff.ends_with("+y\n \n"));
+        assert!(f.before.ends_with("\n\n"));
+    }
+
+    #[test]
+    fn files_lists_both_sides_of_rename_without_dev_null() {
+        let d = "diff --git a/old b/new\nsimilarity index 90%\nrename from old\nrename to new\ndiff --git a/n b/n\nnew file mode 100644\n--- /dev/null\n+++ b/n\n@@ -0,0 +1 @@\n+x\ndiff --git a/m m b/m m\nold mode 100644\nnew mode 100755\n";
+        assert_eq!(files(d), ["old", "new", "n", "m m"]);
+    }
+
+    #[test]
+    fn removed_line_looking_like_header_is_not_a_file() {
+        let d = "--- a/f\n+++ b/f\n@@ -1,2 +1 @@\n--- x\n-y\n+z\n";
+        assert_eq!(files(d), ["f"]);
+    }
+
+    #[test]
+    fn quoted_path_is_unquoted() {
+        assert_eq!(unquote("\"a/t\\303\\251st\""), "a/t\u{e9}st");
+    }
+}
