@@ -139,7 +139,11 @@ impl InboxMessages<'_> {
             // An epoch with no commit yet (just created) has nothing to read.
             return Ok(EpochReader::empty(*number, repo));
         }
-        let mut rev_list = env.command(repo).args(["rev-list", "--reverse", "HEAD"]);
+        // Each commit with its tree: asking cat-file for `TREE:m` spares it
+        // parsing every commit a second time (a third of its work).
+        let mut rev_list = env
+            .command(repo)
+            .args(["rev-list", "--reverse", "--format=%T", "HEAD"]);
         if let Some(last) = self.cursor.epochs.get(number) {
             let known = env
                 .command(repo)
@@ -153,17 +157,25 @@ impl InboxMessages<'_> {
         }
         let args = rev_list.args_text();
         let text = rev_list.run_text()?;
-        let commits = text
-            .lines()
-            .map(|line| {
-                Oid::parse(line).map_err(|_| GitError::Unexpected {
-                    repo: repo.clone(),
-                    args: args.clone(),
-                    detail: format!("{line:?}"),
-                })
-            })
-            .collect::<Result<VecDeque<_>>>()?;
-        EpochReader::start(*number, repo, env, commits)
+        let unexpected = |line: &str| GitError::Unexpected {
+            repo: repo.clone(),
+            args: args.clone(),
+            detail: format!("{line:?}"),
+        };
+        let mut commits = VecDeque::new();
+        let mut trees = Vec::new();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let commit = line
+                .strip_prefix("commit ")
+                .and_then(|id| Oid::parse(id).ok())
+                .ok_or_else(|| unexpected(line))?;
+            let tree_line = lines.next().unwrap_or_default();
+            let tree = Oid::parse(tree_line).map_err(|_| unexpected(tree_line))?;
+            commits.push_back(commit);
+            trees.push(tree);
+        }
+        EpochReader::start(*number, repo, env, commits, trees)
     }
 }
 
@@ -236,7 +248,15 @@ impl EpochReader {
         }
     }
 
-    fn start(epoch: u32, repo: &Path, env: &GitEnv, commits: VecDeque<Oid>) -> Result<EpochReader> {
+    /// Starts `cat-file` on the `m` of each tree, `trees[i]` being the tree
+    /// of `commits[i]`.
+    fn start(
+        epoch: u32,
+        repo: &Path,
+        env: &GitEnv,
+        commits: VecDeque<Oid>,
+        trees: Vec<Oid>,
+    ) -> Result<EpochReader> {
         if commits.is_empty() {
             return Ok(EpochReader::empty(epoch, repo));
         }
@@ -255,11 +275,10 @@ impl EpochReader {
         };
         // All requests are written up front from a thread, so git can
         // answer at full speed while this side reads.
-        let requests: Vec<Oid> = commits.iter().cloned().collect();
         let writer = std::thread::spawn(move || {
             let mut input = std::io::BufWriter::with_capacity(1 << 16, &mut stdin);
-            for commit in &requests {
-                if writeln!(input, "{commit}:m").is_err() {
+            for tree in &trees {
+                if writeln!(input, "{tree}:m").is_err() {
                     // git exited or the reader was dropped; the reader
                     // reports what went wrong.
                     return;
