@@ -1,0 +1,167 @@
+//! The bubblewrap command line for one run: which namespaces, which host
+//! paths are visible and how, and what is masked.
+//!
+//! Everything here is pure: it builds an argument list and never starts a
+//! process, so the policy can be read and tested in one place.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+/// Host paths that make up "the system": tools, libraries and configuration
+/// a build needs. Each is bound read-only, or re-created as the same symlink
+/// when it is one on the host (merged-/usr systems link /bin to usr/bin).
+///
+/// The rest of the host (/root, /home, /work, /var, /run, /sys, /srv, /mnt)
+/// is not visible at all: a suite's output ends up in public reports, so it
+/// must not be able to read what it has no need for.
+pub(crate) const SYSTEM_PATHS: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+];
+
+/// Files and directories under the system paths that hold host secrets.
+/// Inside the sandbox the suite runs as uid 0 (without capabilities), so
+/// files readable by root only are still readable by it; these are covered.
+const MASKED_FILES: &[&str] = &["/etc/shadow", "/etc/gshadow", "/etc/sudoers"];
+const MASKED_DIRS: &[&str] = &["/etc/ssh", "/etc/sudoers.d", "/etc/ssl/private"];
+
+/// Parts of procfs that let uid 0 change the host kernel even without
+/// capabilities: sysctl files are writable by the global root uid, and the
+/// sysrq trigger can reboot the machine. They are re-bound read-only.
+const PROC_READ_ONLY: &[&str] = &[
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+    "/proc/irq",
+    "/proc/bus",
+    "/proc/fs",
+];
+
+/// Directories that get a private, empty, writable tmpfs.
+const PRIVATE_TMP: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
+
+/// Builds bwrap's arguments (without the program name) to run `sh -c
+/// command` in `workdir` (bound writable; without one, in the private /tmp),
+/// with `extra_read_only` host paths visible read-only as well.
+pub(crate) fn args(
+    workdir: Option<&Path>,
+    extra_read_only: &[std::path::PathBuf],
+    command: &str,
+) -> Vec<OsString> {
+    let mut a = Args::default();
+    // Own user, pid, ipc, uts, cgroup and network namespaces. The network
+    // namespace holds only its own loopback: the host's, and every other
+    // interface, are out of reach.
+    a.flag("--unshare-all");
+    // --unshare-all only *tries* a user namespace; asking for one explicitly
+    // lets --disable-userns stop the suite from nesting its own, which would
+    // hand it capabilities over a namespace of its making.
+    a.flag("--unshare-user");
+    a.flag("--disable-userns");
+    // When we, or our thread that spawned it, die, the whole sandbox dies.
+    a.flag("--die-with-parent");
+    // A new session, so the suite cannot push input into a terminal of ours
+    // (TIOCSTI).
+    a.flag("--new-session");
+    // Run as uid 0 but with no capabilities: bwrap keeps them all for a
+    // root caller unless told otherwise.
+    a.pair("--cap-drop", "ALL");
+    a.pair("--hostname", "patchgate-sandbox");
+
+    for path in SYSTEM_PATHS {
+        system_path(&mut a, Path::new(path));
+    }
+    for path in extra_read_only {
+        a.bind("--ro-bind-try", path, path);
+    }
+    for file in MASKED_FILES {
+        if Path::new(file).is_file() {
+            a.bind("--ro-bind", Path::new("/dev/null"), Path::new(file));
+        }
+    }
+    for dir in MASKED_DIRS {
+        if Path::new(dir).is_dir() {
+            a.pair("--tmpfs", dir);
+        }
+    }
+
+    a.pair("--dev", "/dev");
+    a.pair("--proc", "/proc");
+    for path in PROC_READ_ONLY {
+        a.bind("--ro-bind-try", Path::new(path), Path::new(path));
+    }
+    for dir in PRIVATE_TMP {
+        // The sandbox's root is bwrap's own tmpfs, so a mount point such as
+        // /var/tmp is created there even though the host's /var is not bound.
+        a.pair("--tmpfs", dir);
+    }
+
+    // The worktree last, so it is writable even when it lies under /tmp or
+    // another path mounted above.
+    let dir = match workdir {
+        Some(dir) => {
+            a.bind("--bind", dir, dir);
+            dir
+        }
+        None => Path::new("/tmp"),
+    };
+    a.0.push("--chdir".into());
+    a.0.push(dir.into());
+
+    a.flag("--");
+    a.flag("/bin/sh");
+    a.flag("-c");
+    a.0.push(command.into());
+    a.0
+}
+
+/// Adds one system path: a symlink is re-created as the same symlink, a
+/// directory is bound read-only, anything missing is left out.
+fn system_path(a: &mut Args, path: &Path) {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            if let Ok(target) = std::fs::read_link(path) {
+                a.0.push("--symlink".into());
+                a.0.push(target.into());
+                a.0.push(path.into());
+            }
+        }
+        Ok(meta) if meta.is_dir() => a.bind("--ro-bind", path, path),
+        _ => {}
+    }
+}
+
+#[derive(Default)]
+struct Args(Vec<OsString>);
+
+impl Args {
+    fn flag(&mut self, f: &str) {
+        self.0.push(f.into());
+    }
+    fn pair(&mut self, f: &str, v: &str) {
+        self.0.push(f.into());
+        self.0.push(v.into());
+    }
+    fn bind(&mut self, f: &str, src: &Path, dst: &Path) {
+        self.0.push(f.into());
+        self.0.push(src.into());
+        self.0.push(dst.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worktree_is_bound_writable_after_private_tmp() {
+        let args = args(Some(Path::new("/tmp/wt")), &[], "make");
+        let pos = |s: &str| args.iter().position(|a| a == s);
+        let tmp = args
+            .windows(2)
+            .position(|w| w[0] == "--tmpfs" && w[1] == "/tmp")
+            .unwrap_or(usize::MAX);
+        let bind = pos("--bind").unwrap_or(0);
+        assert!(tmp < bind, "the worktree must be bound after /tmp's tmpfs");
+        assert_eq!(args.last().map(|s| s.as_os_str()), Some("make".as_ref()));
+        assert!(pos("--share-net").is_none());
+    }
+}

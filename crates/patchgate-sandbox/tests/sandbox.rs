@@ -1,0 +1,320 @@
+//! The real sandbox against hostile and ordinary suites. Each test pins one
+//! containment promise: the suite is stopped, the host is untouched, nothing
+//! survives the run, and the outcome says which limit did it.
+//!
+//! These need what CI has: bwrap, root, and writable cgroup v1 `pids` and
+//! `memory` controllers.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use patchgate_sandbox::{Config, Limit, Outcome, Sandbox, Spec, Status};
+
+/// A directory of the test's own, removed at the end; the worktree is a
+/// subdirectory so the test can also check the worktree's neighbours.
+struct Scratch {
+    root: PathBuf,
+    worktree: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "pg-sandbox-test-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let worktree = root.join("worktree");
+        std::fs::create_dir_all(&worktree).expect("the temp dir is writable");
+        Scratch { root, worktree }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(Config::default()).expect("bwrap is installed (scripts/setup)")
+}
+
+/// A run whose outcome must also report that every protection held.
+fn run(spec: &Spec) -> Outcome {
+    let outcome = sandbox().run(spec).expect("the sandbox runs the suite");
+    assert!(
+        outcome.enforced.all(),
+        "not every limit was enforced: {:?}, notes {:?}",
+        outcome.enforced,
+        outcome.notes
+    );
+    outcome
+}
+
+fn spec(command: &str, dir: &Path) -> Spec {
+    let mut spec = Spec::new(command, dir);
+    spec.wall_time = Duration::from_secs(20);
+    spec.memory_bytes = 256 << 20;
+    spec.max_processes = 64;
+    spec.max_output_bytes = 1 << 20;
+    spec
+}
+
+fn text(outcome: &Outcome) -> String {
+    String::from_utf8_lossy(&outcome.output).into_owned()
+}
+
+/// A string no other process on the machine has on its command line.
+fn marker() -> String {
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "9{}{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn alive(pattern: &str) -> bool {
+    Command::new("pgrep")
+        .args(["-f", pattern])
+        .status()
+        .expect("pgrep is installed")
+        .success()
+}
+
+#[test]
+fn writes_outside_the_worktree_fail_and_leave_the_host_untouched() {
+    let s = Scratch::new();
+    let m = marker();
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let system = [
+        PathBuf::from(format!("/etc/pg-escape-{m}")),
+        PathBuf::from(format!("{home}/pg-escape-{m}")),
+        PathBuf::from(format!("/work/pg-escape-{m}")),
+    ];
+    let mut cmd = String::new();
+    for t in &system {
+        cmd += &format!(
+            "echo x > {} && echo ESCAPED {};\n",
+            t.display(),
+            t.display()
+        );
+    }
+    // The worktree's parent lies in /tmp here, which is the sandbox's own
+    // tmpfs: the write may succeed in there, but must not reach the host.
+    let beside = s.root.join(format!("beside-the-worktree-{m}"));
+    cmd += &format!("echo x > {};\n", beside.display());
+    cmd += "echo inside > inside.txt && echo WROTE-WORKTREE;\n";
+    cmd += "echo tmp > /tmp/t && cat /tmp/t && echo WROTE-TMP\n";
+    let out = run(&spec(&cmd, &s.worktree));
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    for t in system.iter().chain([&beside]) {
+        assert!(!t.exists(), "{} was written on the host", t.display());
+    }
+    assert!(!log.contains("ESCAPED"), "{log}");
+    assert!(
+        log.contains("WROTE-WORKTREE") && log.contains("WROTE-TMP"),
+        "{log}"
+    );
+    let inside =
+        std::fs::read_to_string(s.worktree.join("inside.txt")).expect("written in the worktree");
+    assert_eq!(inside, "inside\n");
+    assert_eq!(out.limit_hit, None);
+}
+
+#[test]
+fn host_loopback_is_unreachable() {
+    let s = Scratch::new();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let port = listener.local_addr().expect("bound").port();
+    let cmd = format!(
+        "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port} && echo CONNECTED-BASH';\n\
+         python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {port}), timeout=2); print(\"CONNECTED-PY\")';\n\
+         echo done"
+    );
+    let out = run(&spec(&cmd, &s.worktree));
+    let log = text(&out);
+    assert!(!log.contains("CONNECTED"), "{log}");
+    assert!(log.contains("done"), "{log}");
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the host listener saw a connection: {other:?}"),
+    }
+}
+
+#[test]
+fn fork_bomb_is_stopped_at_the_process_limit_and_nothing_survives() {
+    let s = Scratch::new();
+    let mut sp = spec("f(){ f | f & }; f; sleep 2", &s.worktree);
+    sp.max_processes = 40;
+    sp.wall_time = Duration::from_secs(10);
+    let out = run(&sp);
+    assert_eq!(out.limit_hit, Some(Limit::Processes), "{out:?}");
+    // bwrap's own two processes come on top of the suite's allowance.
+    let peak = out.peak_processes.expect("pids.peak is read");
+    assert!(peak <= 40 + 2, "peak {peak} processes");
+    assert!(out.tree_reaped, "{out:?}");
+}
+
+#[test]
+fn background_spawns_stop_at_the_limit_and_are_killed_with_the_run() {
+    let s = Scratch::new();
+    let m = marker();
+    let cmd = format!(
+        "i=0; while [ $i -lt 500 ]; do sleep {m} & i=$((i+1)); echo started $i; done; wait"
+    );
+    let mut sp = spec(&cmd, &s.worktree);
+    sp.max_processes = 20;
+    let out = run(&sp);
+    let log = text(&out);
+    let started = log
+        .lines()
+        .filter_map(|l| l.strip_prefix("started ")?.trim().parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    // The shell itself is one of the 20.
+    assert!((1..=19).contains(&started), "started {started}: {log}");
+    assert_eq!(out.limit_hit, Some(Limit::Processes), "{log}");
+    assert!(out.tree_reaped);
+    assert!(
+        !alive(&format!("sleep {m}")),
+        "a background sleep survived the run"
+    );
+}
+
+#[test]
+fn endless_output_is_cut_at_the_limit_and_killed() {
+    let s = Scratch::new();
+    let out = run(&spec("yes", &s.worktree));
+    assert_eq!(out.limit_hit, Some(Limit::Output));
+    assert!(out.truncated);
+    assert_eq!(out.output.len(), 1 << 20);
+    assert!(!out.status.success());
+    assert!(out.duration < Duration::from_secs(10), "{:?}", out.duration);
+    assert!(out.tree_reaped);
+}
+
+#[test]
+fn memory_hog_is_killed_at_the_memory_limit() {
+    let s = Scratch::new();
+    // tail keeps the last line in memory, and /dev/zero has no newline.
+    let mut sp = spec("head -c 2G /dev/zero | tail", &s.worktree);
+    sp.memory_bytes = 100 << 20;
+    let out = run(&sp);
+    assert_eq!(out.limit_hit, Some(Limit::Memory), "{out:?}");
+    assert!(!out.status.success());
+    let peak = out
+        .peak_memory_bytes
+        .expect("memory.max_usage_in_bytes is read");
+    assert!(peak <= 100 << 20, "peak {peak} bytes");
+    assert!(out.tree_reaped);
+}
+
+#[test]
+fn wall_time_kills_the_command_and_its_background_children() {
+    let s = Scratch::new();
+    let m = marker();
+    let mut sp = spec(&format!("sleep 600{m} & sleep 60"), &s.worktree);
+    sp.wall_time = Duration::from_secs(1);
+    let out = run(&sp);
+    assert_eq!(out.limit_hit, Some(Limit::WallTime));
+    assert_eq!(out.status, Status::Signaled(9));
+    assert!(
+        out.duration >= Duration::from_secs(1) && out.duration < Duration::from_secs(3),
+        "{:?}",
+        out.duration
+    );
+    assert!(out.tree_reaped);
+    assert!(
+        !alive(&format!("sleep 600{m}")),
+        "the background sleep survived"
+    );
+}
+
+#[test]
+fn an_ordinary_build_passes_with_its_output_captured() {
+    let s = Scratch::new();
+    std::fs::write(
+        s.worktree.join("hello.c"),
+        "#include <stdio.h>\nint main(void) { puts(\"hello from the sandbox\"); return 0; }\n",
+    )
+    .expect("writable worktree");
+    let mut sp = spec(
+        "cc -o hello hello.c && ./hello && echo to-stderr >&2",
+        &s.worktree,
+    );
+    sp.env.push(("PG_SUITE".into(), "unit".into()));
+    let out = run(&sp);
+    let log = text(&out);
+    assert_eq!(out.status, Status::Exited(0), "{log}");
+    assert!(
+        log.contains("hello from the sandbox") && log.contains("to-stderr"),
+        "{log}"
+    );
+    assert_eq!(out.limit_hit, None);
+    assert!(!out.truncated);
+    assert!(s.worktree.join("hello").is_file());
+}
+
+#[test]
+fn the_environment_starts_clean() {
+    let s = Scratch::new();
+    let mut sp = spec("env", &s.worktree);
+    sp.env.push(("PG_SUITE".into(), "unit".into()));
+    let out = run(&sp);
+    let log = text(&out);
+    assert!(
+        log.contains("PG_SUITE=unit") && log.contains("HOME=/tmp"),
+        "{log}"
+    );
+    let names: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .collect();
+    for name in &names {
+        assert!(
+            ["PATH", "HOME", "TMPDIR", "LANG", "PG_SUITE", "PWD", "SHLVL", "_"].contains(name),
+            "unexpected variable {name} in {log}"
+        );
+    }
+}
+
+#[test]
+fn without_bwrap_it_refuses_unless_unconfined_is_allowed() {
+    let missing = Config {
+        bwrap: Some("/nonexistent/bwrap".into()),
+        ..Config::default()
+    };
+    let err = Sandbox::new(missing.clone()).expect_err("no bwrap, no sandbox");
+    assert!(err.to_string().contains("refusing to run"), "{err}");
+
+    let sandbox = Sandbox::new(Config {
+        allow_unconfined: true,
+        ..missing
+    })
+    .expect("allowed");
+    assert!(sandbox
+        .capabilities()
+        .summary()
+        .contains("isolation: NOT enforced"));
+    let s = Scratch::new();
+    let out = sandbox
+        .run(&spec("echo ran", &s.worktree))
+        .expect("runs unconfined");
+    assert!(out.status.success());
+    assert!(!out.enforced.isolation);
+    assert!(
+        out.notes.iter().any(|n| n.contains("UNCONFINED")),
+        "{:?}",
+        out.notes
+    );
+}
