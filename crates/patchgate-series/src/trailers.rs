@@ -86,6 +86,15 @@ pub(crate) fn targets(table: &Table, members: &[Option<Member>]) -> Vec<Option<u
     target
 }
 
+/// One trailer offered to one patch. Sorting these orders each patch's
+/// trailers by the reply's date, then id, then position in the reply.
+type Given = (
+    (usize, usize), // series, patch position
+    (i64, usize),   // the reply's time key
+    usize,          // the reply
+    usize,          // the trailer's position in it
+);
+
 /// Fill `collected` of every patch from the replies' trailers.
 pub(crate) fn collect(
     table: &Table,
@@ -93,8 +102,7 @@ pub(crate) fn collect(
     targets: &[Option<usize>],
     series: &mut [Series],
 ) {
-    // (series, patch position) → (time key, position in the reply, trailer)
-    let mut given: Vec<((usize, usize), (i64, usize), usize, usize)> = Vec::new();
+    let mut given: Vec<Given> = Vec::new();
     for (r, target) in targets.iter().enumerate() {
         let Some(t) = *target else { continue };
         let reply = table.mails[r];

@@ -137,8 +137,11 @@ pub fn mails(bs: &[B]) -> Vec<Mail> {
     bs.iter().map(|b| b.0.clone()).collect()
 }
 
-/// Each series as (cover id, [(index, patch id)]) sorted, for compact asserts.
-pub fn shape(series: &[Series]) -> Vec<(Option<String>, Vec<(u32, String)>)> {
+/// A series as its cover id and its (index, patch id) pairs.
+pub type Shape = (Option<String>, Vec<(u32, String)>);
+
+/// Each series' shape, for compact asserts and failure messages.
+pub fn shape(series: &[Series]) -> Vec<Shape> {
     series
         .iter()
         .map(|s| {
