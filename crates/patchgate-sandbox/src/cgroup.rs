@@ -88,12 +88,11 @@ fn own_path<'a>(proc_self_cgroup: &'a str, controller: &str) -> Option<&'a str> 
 /// Makes and removes a child cgroup under `base`; returns whether the memory
 /// controller accounts swap.
 fn probe(base: &Path, limit_file: &str) -> io::Result<bool> {
-    let dir = base.join(format!("{}probe", owner_tag()));
-    match fs::create_dir(&dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
-    }
+    // A name of its own per probe: sandboxes made at once in one process
+    // (parallel tests) must not remove each other's probe.
+    let seq = RUN_SEQ.fetch_add(1, Ordering::Relaxed);
+    let dir = base.join(format!("{}probe{seq}", owner_tag()));
+    fs::create_dir(&dir)?;
     let ok = dir.join(limit_file).exists();
     let memsw = dir.join("memory.memsw.limit_in_bytes").exists();
     fs::remove_dir(&dir)?;

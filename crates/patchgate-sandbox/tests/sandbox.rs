@@ -47,6 +47,18 @@ fn sandbox() -> Sandbox {
 /// A run whose outcome must also report that every protection held.
 fn run(spec: &Spec) -> Outcome {
     let outcome = sandbox().run(spec).expect("the sandbox runs the suite");
+    // Shown when a test fails (or with --nocapture): how the run ended.
+    eprintln!(
+        "{:?} after {:?}: limit {:?}, {} bytes of output, peak {:?} bytes / {:?} processes, reaped {}, notes {:?}",
+        outcome.status,
+        outcome.duration,
+        outcome.limit_hit,
+        outcome.output.len(),
+        outcome.peak_memory_bytes,
+        outcome.peak_processes,
+        outcome.tree_reaped,
+        outcome.notes
+    );
     assert!(
         outcome.enforced.all(),
         "not every limit was enforced: {:?}, notes {:?}",
@@ -317,4 +329,58 @@ fn without_bwrap_it_refuses_unless_unconfined_is_allowed() {
         "{:?}",
         out.notes
     );
+}
+
+#[test]
+fn a_missing_worktree_is_an_error_not_an_outcome() {
+    let s = Scratch::new();
+    let err = sandbox()
+        .run(&spec("true", &s.root.join("no-such-worktree")))
+        .expect_err("nothing to run in");
+    assert!(err.to_string().contains("no-such-worktree"), "{err}");
+
+    let err = sandbox()
+        .run(&spec("true", Path::new("/")))
+        .expect_err("/ is no worktree");
+    assert!(err.to_string().contains("system directory"), "{err}");
+}
+
+/// This process's cgroup in the v1 pids hierarchy, where run cgroups go.
+fn pids_base() -> PathBuf {
+    let own = std::fs::read_to_string("/proc/self/cgroup").expect("procfs");
+    let rel = own
+        .lines()
+        .find_map(|l| {
+            l.splitn(3, ':')
+                .nth(2)
+                .filter(|_| l.split(':').nth(1) == Some("pids"))
+        })
+        .expect("a pids cgroup");
+    Path::new("/sys/fs/cgroup/pids").join(rel.trim_start_matches('/'))
+}
+
+#[test]
+fn cgroups_left_by_a_dead_patchgate_are_emptied_and_removed_at_start() {
+    // A pid that has just exited stands for the crashed owner.
+    let mut gone = Command::new("true").spawn().expect("true runs");
+    let dead_pid = gone.id();
+    gone.wait().expect("true exits");
+    let stale = pids_base().join(format!("patchgate-{dead_pid}-1-0"));
+    std::fs::create_dir(&stale).expect("a writable pids cgroup");
+    let m = marker();
+    let mut orphan = Command::new("sleep")
+        .arg(format!("300{m}"))
+        .spawn()
+        .expect("sleep runs");
+    std::fs::write(stale.join("cgroup.procs"), orphan.id().to_string())
+        .expect("joins the stale cgroup");
+
+    let _ = sandbox();
+
+    let status = orphan.wait().expect("the orphan is reaped");
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    assert!(!stale.exists(), "{} is still there", stale.display());
 }
