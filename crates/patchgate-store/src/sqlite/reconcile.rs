@@ -1,0 +1,512 @@
+//! Reconciling stored series and topics with a fresh assembly.
+//!
+//! Assembly is recomputed from all mails after every ingest and knows
+//! series only by keys (Message-IDs), which change when, say, a cover letter
+//! arrives after its patches. The store gives each series a stable integer
+//! id instead, by matching on shared members:
+//!
+//! - every (assembled series, stored series) pair that shares member mails
+//!   (cover letter or patches) is a candidate; pairs are taken greedily by
+//!   most mails shared, then oldest stored id, then assembly order, each
+//!   side at most once. A matched series keeps its id and gets the new
+//!   fields; an unmatched assembled series is created (`ingested`);
+//! - a stored series left unmatched is no longer produced: its mails now
+//!   belong to other series or to none. It is *merged away*: marked not
+//!   live, `merged_into` the series that now holds its key mail (else most
+//!   of its mails), an `absorbed` event records it, and its old id and
+//!   Message-IDs still resolve to the survivor through `find_series`;
+//! - topics are matched the same way, by the stored topics of their
+//!   matched series.
+//!
+//! Change detection compares the assembled series' JSON with the snapshot
+//! stored at the last apply, plus the mapped topic and superseded-by ids, so
+//! applying the same assembly twice writes nothing at all.
+
+use super::events;
+use super::{from_json, to_json, write_tx, Step};
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind, State};
+use crate::records::AssemblyChanges;
+use patchgate_series::{Assembly, Series};
+use rusqlite::{params, Connection, Transaction};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+const ACTOR: &str = "assembly";
+
+/// A live stored series, as far as reconciling needs it.
+struct Stored {
+    topic_id: i64,
+    superseded_by: Option<i64>,
+    snapshot: String,
+    state: String,
+}
+
+/// Member mails of a series: (Message-ID, index), the cover letter at 0.
+fn members(s: &Series) -> impl Iterator<Item = (&str, u32)> {
+    s.cover
+        .iter()
+        .map(|c| (c.as_str(), 0))
+        .chain(s.patches.iter().map(|p| (p.message_id.as_str(), p.index)))
+}
+
+/// Greedy one-to-one matching of `(assembled, stored) -> shared count`.
+fn assign(overlaps: HashMap<(usize, i64), usize>, n: usize) -> Vec<Option<i64>> {
+    let mut pairs: Vec<((usize, i64), usize)> = overlaps.into_iter().collect();
+    pairs.sort_by(|((a1, s1), c1), ((a2, s2), c2)| c2.cmp(c1).then(s1.cmp(s2)).then(a1.cmp(a2)));
+    let mut out = vec![None; n];
+    let mut taken = HashSet::new();
+    for ((a, s), _) in pairs {
+        if out[a].is_none() && !taken.contains(&s) {
+            out[a] = Some(s);
+            taken.insert(s);
+        }
+    }
+    out
+}
+
+pub(super) fn apply(conn: &mut Connection, a: &Assembly, at: i64) -> Result<AssemblyChanges> {
+    // Assembly partitions mails; refuse an answer that does not, before
+    // writing anything.
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (i, s) in a.series.iter().enumerate() {
+        for (id, _) in members(s) {
+            if let Some(j) = owner.insert(id, i) {
+                if j != i {
+                    return Err(Error::AssemblyConflict {
+                        message_id: id.to_string(),
+                        first: a.series[j].key.clone(),
+                        second: s.key.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    let tx = write_tx(conn, "reconciling series")?;
+    let stored = load_stored(&tx)?;
+    let member_of = load_members(&tx)?;
+
+    // Match series on shared member mails.
+    let mut overlaps: HashMap<(usize, i64), usize> = HashMap::new();
+    for (i, s) in a.series.iter().enumerate() {
+        for (id, _) in members(s) {
+            if let Some(&sid) = member_of.get(id) {
+                *overlaps.entry((i, sid)).or_default() += 1;
+            }
+        }
+    }
+    let matched = assign(overlaps, a.series.len());
+
+    // Match topics on the stored topics of their matched series.
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, s) in a.series.iter().enumerate() {
+        groups.entry(s.topic.as_str()).or_default().push(i);
+    }
+    let groups: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
+    let mut topic_overlaps: HashMap<(usize, i64), usize> = HashMap::new();
+    for (g, (_, idxs)) in groups.iter().enumerate() {
+        for &i in idxs {
+            if let Some(st) = matched[i].and_then(|sid| stored.get(&sid)) {
+                *topic_overlaps.entry((g, st.topic_id)).or_default() += 1;
+            }
+        }
+    }
+    let topic_matched = assign(topic_overlaps, groups.len());
+    let mut topic_of = vec![0i64; a.series.len()];
+    let mut live_topics = HashSet::new();
+    for (g, (key, idxs)) in groups.iter().enumerate() {
+        let tid = match topic_matched[g] {
+            Some(tid) => {
+                tx.prepare_cached("UPDATE topics SET key = ?1 WHERE id = ?2 AND key <> ?1")
+                    .and_then(|mut st| st.execute(params![key, tid]))
+                    .step(|| format!("updating topic {tid}"))?;
+                tid
+            }
+            None => {
+                tx.prepare_cached("INSERT INTO topics (key, created_at) VALUES (?1, ?2)")
+                    .and_then(|mut st| st.execute(params![key, at]))
+                    .step(|| format!("creating topic {key}"))?;
+                tx.last_insert_rowid()
+            }
+        };
+        live_topics.insert(tid);
+        for &i in idxs {
+            topic_of[i] = tid;
+        }
+    }
+
+    // Give new series their ids first: superseded_by may point at them.
+    let mut ids = Vec::with_capacity(a.series.len());
+    for (i, s) in a.series.iter().enumerate() {
+        let id = match matched[i] {
+            Some(id) => id,
+            None => create(&tx, s, topic_of[i], at)?,
+        };
+        ids.push(id);
+    }
+    let id_of_key: HashMap<&str, i64> = a
+        .series
+        .iter()
+        .zip(&ids)
+        .map(|(s, &id)| (s.key.as_str(), id))
+        .collect();
+
+    // Decide what changed; rewrite memberships only after every stale
+    // membership is gone, since mails may move between series.
+    let mut changes = AssemblyChanges::default();
+    let mut rewrite = Vec::new();
+    for (i, s) in a.series.iter().enumerate() {
+        let id = ids[i];
+        let snapshot = to_json(s, "series snapshot")?;
+        let superseded_by = s
+            .superseded_by
+            .as_deref()
+            .and_then(|k| id_of_key.get(k).copied())
+            .filter(|&by| by != id);
+        let old = matched[i].and_then(|sid| stored.get(&sid));
+        if let Some(old) = old {
+            if old.snapshot == snapshot
+                && old.topic_id == topic_of[i]
+                && old.superseded_by == superseded_by
+            {
+                changes.unchanged += 1;
+                continue;
+            }
+        }
+        rewrite.push((i, snapshot, superseded_by));
+    }
+    let absorbed: Vec<i64> = {
+        let kept: HashSet<i64> = matched.iter().flatten().copied().collect();
+        let mut v: Vec<i64> = stored
+            .keys()
+            .copied()
+            .filter(|id| !kept.contains(id))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    for id in rewrite
+        .iter()
+        .map(|(i, ..)| ids[*i])
+        .chain(absorbed.iter().copied())
+    {
+        tx.prepare_cached("DELETE FROM series_mails WHERE series_id = ?1")
+            .and_then(|mut st| st.execute([id]))
+            .step(|| format!("clearing the mails of series {id}"))?;
+    }
+
+    for (i, snapshot, superseded_by) in rewrite {
+        let s = &a.series[i];
+        let id = ids[i];
+        write_fields(&tx, id, s, topic_of[i], superseded_by, &snapshot, at)?;
+        write_members(&tx, id, s)?;
+        let old = matched[i].and_then(|sid| stored.get(&sid));
+        let Some(old) = old else {
+            let ingested = json!({
+                "key": s.key, "version": s.version, "total": s.total,
+                "received": s.patches.len(), "cover": s.cover.is_some(),
+            });
+            event(&tx, id, EventKind::Ingested, ingested, at)?;
+            if let Some(by) = superseded_by {
+                event(&tx, id, EventKind::Superseded, json!({ "by": by }), at)?;
+            }
+            changes.new += 1;
+            changes.new_ids.push(id);
+            continue;
+        };
+        // A damaged snapshot only costs the precision of the event detail.
+        let previous: Option<Series> = serde_json::from_str(&old.snapshot).ok();
+        if let Some(detail) = gained(previous.as_ref(), s) {
+            event(&tx, id, EventKind::Updated, detail, at)?;
+        }
+        let became_superseded = old.superseded_by.is_none() && superseded_by.is_some();
+        if let Some(by) = superseded_by.filter(|_| became_superseded) {
+            event(&tx, id, EventKind::Superseded, json!({ "by": by }), at)?;
+            changes.superseded += 1;
+        } else {
+            if superseded_by.is_none() && old.state == State::Superseded.as_str() {
+                let why = json!({ "reason": "no newer revision supersedes it any more" });
+                event(&tx, id, EventKind::Reopened, why, at)?;
+            }
+            changes.updated += 1;
+        }
+        changes.changed_ids.push(id);
+    }
+
+    let mut heirs = HashMap::new();
+    for &id in &absorbed {
+        heirs.insert(id, absorb(&tx, id, &stored, &owner, &ids, at)?);
+        changes.merged += 1;
+    }
+    let topic_now: HashMap<i64, i64> = ids.iter().copied().zip(topic_of.iter().copied()).collect();
+    retire_topics(&tx, &live_topics, &stored, &topic_now, &heirs)?;
+
+    tx.commit().step(|| "committing the reconciled series")?;
+    changes.new_ids.sort_unstable();
+    changes.changed_ids.sort_unstable();
+    Ok(changes)
+}
+
+fn load_stored(tx: &Transaction<'_>) -> Result<HashMap<i64, Stored>> {
+    let what = || "reading the stored series";
+    let mut st = tx
+        .prepare_cached(
+            "SELECT id, topic_id, superseded_by, snapshot, state FROM series WHERE live = 1",
+        )
+        .step(what)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Stored {
+                    topic_id: r.get(1)?,
+                    superseded_by: r.get(2)?,
+                    snapshot: r.get(3)?,
+                    state: r.get(4)?,
+                },
+            ))
+        })
+        .step(what)?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (id, s) = row.step(what)?;
+        out.insert(id, s);
+    }
+    Ok(out)
+}
+
+fn load_members(tx: &Transaction<'_>) -> Result<HashMap<String, i64>> {
+    let what = || "reading series memberships";
+    let mut st = tx
+        .prepare_cached("SELECT message_id, series_id FROM series_mails")
+        .step(what)?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .step(what)?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (m, s) = row.step(what)?;
+        out.insert(m, s);
+    }
+    Ok(out)
+}
+
+/// Insert a placeholder row for a new series; [`write_fields`] fills it.
+fn create(tx: &Transaction<'_>, s: &Series, topic_id: i64, at: i64) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO series (key, topic_id, version, subject, author_name, author_email,
+             message_id, total, complete, missing, tags, snapshot, created_at, updated_at)
+         VALUES (?1, ?2, 0, '', '', '', ?1, 0, 0, '[]', '[]', '', ?3, ?3)",
+    )
+    .and_then(|mut st| st.execute(params![s.key, topic_id, at]))
+    .step(|| format!("creating series {}", s.key))?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn write_fields(
+    tx: &Transaction<'_>,
+    id: i64,
+    s: &Series,
+    topic_id: i64,
+    superseded_by: Option<i64>,
+    snapshot: &str,
+    at: i64,
+) -> Result<()> {
+    let message_id = s
+        .cover
+        .as_deref()
+        .or_else(|| s.patches.first().map(|p| p.message_id.as_str()))
+        .unwrap_or(&s.key);
+    tx.prepare_cached(
+        "UPDATE series SET key = ?2, topic_id = ?3, version = ?4, subject = ?5,
+             author_name = ?6, author_email = ?7, message_id = ?8, cover_id = ?9, total = ?10,
+             received = ?11, complete = ?12, missing = ?13, tags = ?14, base_commit = ?15,
+             change_id = ?16, superseded_by = ?17, snapshot = ?18, updated_at = ?19
+         WHERE id = ?1",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            id,
+            s.key,
+            topic_id,
+            s.version,
+            s.title,
+            s.author.name,
+            s.author.email,
+            message_id,
+            s.cover,
+            s.total,
+            s.received,
+            s.complete,
+            to_json(&s.missing, "missing patches").unwrap_or_else(|_| "[]".into()),
+            to_json(&s.tags, "tags").unwrap_or_else(|_| "[]".into()),
+            s.base_commit,
+            s.change_id,
+            superseded_by,
+            snapshot,
+            at,
+        ])
+    })
+    .step(|| format!("updating series {id} ({})", s.key))?;
+    Ok(())
+}
+
+fn write_members(tx: &Transaction<'_>, id: i64, s: &Series) -> Result<()> {
+    let mut st = tx
+        .prepare_cached(
+            "INSERT INTO series_mails (message_id, series_id, idx, collected)
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .step(|| "preparing the series membership insert")?;
+    if let Some(cover) = &s.cover {
+        st.execute(params![cover, id, 0, "[]"])
+            .step(|| format!("adding cover letter {cover} to series {id}"))?;
+    }
+    for p in &s.patches {
+        let collected = to_json(&p.collected, "collected trailers")?;
+        st.execute(params![p.message_id, id, p.index, collected])
+            .step(|| format!("adding patch {} to series {id}", p.message_id))?;
+    }
+    Ok(())
+}
+
+fn event(
+    tx: &Transaction<'_>,
+    id: i64,
+    kind: EventKind,
+    detail: serde_json::Value,
+    at: i64,
+) -> Result<()> {
+    let e = Event {
+        at,
+        kind,
+        actor: ACTOR.to_string(),
+        detail,
+    };
+    events::append(tx, id, &e).map(|_| ())
+}
+
+/// What a series gained or lost since its last snapshot, as an `updated`
+/// event's detail; `None` when its mails and trailers are as they were.
+fn gained(old: Option<&Series>, new: &Series) -> Option<serde_json::Value> {
+    let set = |s: Option<&Series>| -> BTreeSet<(u32, String)> {
+        s.map(|s| members(s).map(|(m, i)| (i, m.to_string())).collect())
+            .unwrap_or_default()
+    };
+    let trailers = |s: Option<&Series>| -> BTreeSet<String> {
+        s.map(|s| {
+            s.patches
+                .iter()
+                .flat_map(|p| p.collected.iter().map(move |c| (p.index, c)))
+                .map(|(i, c)| {
+                    format!(
+                        "{i}\0{}\0{}\0{}",
+                        c.trailer.name, c.trailer.value, c.from_message
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let (old_m, new_m) = (set(old), set(Some(new)));
+    let (old_t, new_t) = (trailers(old), trailers(Some(new)));
+    if old_m == new_m && old_t == new_t {
+        return None;
+    }
+    let idx = |a: &BTreeSet<(u32, String)>, b: &BTreeSet<(u32, String)>| -> Vec<u32> {
+        a.difference(b)
+            .map(|(i, _)| *i)
+            .filter(|&i| i > 0)
+            .collect()
+    };
+    let has_cover = |m: &BTreeSet<(u32, String)>| m.iter().any(|(i, _)| *i == 0);
+    Some(json!({
+        "patches_added": idx(&new_m, &old_m),
+        "patches_removed": idx(&old_m, &new_m),
+        "cover_added": has_cover(&new_m) && !has_cover(&old_m),
+        "cover_removed": has_cover(&old_m) && !has_cover(&new_m),
+        "trailers_added": new_t.difference(&old_t).count(),
+        "trailers_removed": old_t.difference(&new_t).count(),
+    }))
+}
+
+/// Merge away a stored series assembly no longer produces; returns its heir.
+fn absorb(
+    tx: &Transaction<'_>,
+    id: i64,
+    stored: &HashMap<i64, Stored>,
+    owner: &HashMap<&str, usize>,
+    ids: &[i64],
+    at: i64,
+) -> Result<Option<i64>> {
+    // Its heir: whoever now holds its key mail, else most of its mails.
+    let previous: Option<Series> = stored
+        .get(&id)
+        .and_then(|s| from_json(&s.snapshot, "series snapshot", || format!("series {id}")).ok());
+    let into = previous.as_ref().and_then(|p| {
+        if let Some(&i) = owner.get(p.key.as_str()) {
+            return Some(ids[i]);
+        }
+        let mut votes: BTreeMap<i64, usize> = BTreeMap::new();
+        for (m, _) in members(p) {
+            if let Some(&i) = owner.get(m) {
+                *votes.entry(ids[i]).or_default() += 1;
+            }
+        }
+        votes
+            .into_iter()
+            .max_by(|(a, ca), (b, cb)| ca.cmp(cb).then(b.cmp(a)))
+            .map(|(s, _)| s)
+    });
+    tx.prepare_cached(
+        "UPDATE series SET live = 0, merged_into = ?2, superseded_by = NULL, updated_at = ?3
+         WHERE id = ?1",
+    )
+    .and_then(|mut st| st.execute(params![id, into, at]))
+    .step(|| format!("merging series {id} away"))?;
+    event(tx, id, EventKind::Absorbed, json!({ "into": into }), at)?;
+    Ok(into)
+}
+
+/// Retire live topics that no assembled series belongs to any more: each
+/// is merged into the current topic of the first of its former series
+/// (following that series to its heir if it was merged away).
+fn retire_topics(
+    tx: &Transaction<'_>,
+    live: &HashSet<i64>,
+    stored: &HashMap<i64, Stored>,
+    topic_now: &HashMap<i64, i64>,
+    heirs: &HashMap<i64, Option<i64>>,
+) -> Result<()> {
+    let what = || "retiring topics";
+    let stale: Vec<i64> = {
+        let mut st = tx
+            .prepare_cached("SELECT id FROM topics WHERE live = 1 ORDER BY id")
+            .step(what)?;
+        let rows = st.query_map([], |r| r.get::<_, i64>(0)).step(what)?;
+        let mut v = Vec::new();
+        for r in rows {
+            let id = r.step(what)?;
+            if !live.contains(&id) {
+                v.push(id);
+            }
+        }
+        v
+    };
+    let mut former: Vec<(i64, i64)> = stored.iter().map(|(&id, s)| (id, s.topic_id)).collect();
+    former.sort_unstable();
+    for tid in stale {
+        let into = former
+            .iter()
+            .filter(|(_, t)| *t == tid)
+            .find_map(|(sid, _)| {
+                let now = heirs.get(sid).copied().flatten().unwrap_or(*sid);
+                topic_now.get(&now).copied()
+            });
+        tx.prepare_cached("UPDATE topics SET live = 0, merged_into = ?2 WHERE id = ?1")
+            .and_then(|mut st| st.execute(params![tid, into]))
+            .step(|| format!("retiring topic {tid}"))?;
+    }
+    Ok(())
+}
