@@ -389,6 +389,18 @@ fn workdir(path: &Path) -> Result<PathBuf, Error> {
             "not a directory",
         )));
     }
+    // The worktree is bound writable: were it / or /usr, the system would be.
+    if bwrap::SYSTEM_PATHS
+        .iter()
+        .any(|sys| Path::new(sys).starts_with(&dir))
+    {
+        return Err(Error::InvalidSpec {
+            reason: format!(
+                "worktree {} is, or contains, a system directory, which would become writable",
+                dir.display()
+            ),
+        });
+    }
     Ok(dir)
 }
 
