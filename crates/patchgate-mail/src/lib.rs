@@ -98,3 +98,21 @@ pub struct Message {
     /// What was wrong with the mail; empty for a clean one.
     pub problems: Vec<String>,
 }
+
+impl Message {
+    /// The patch's author as `git am` records it: the in-body `From:` at the
+    /// top of the commit message (written when someone posts another
+    /// person's patch), else the mail's sender.
+    pub fn author(&self) -> Person {
+        if self.kind == Kind::Patch {
+            let (headers, _) = trailer::in_body_headers(&self.body);
+            if let Some((_, value)) = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("From")) {
+                let person = trailer::person(value);
+                if !person.email.is_empty() {
+                    return person;
+                }
+            }
+        }
+        self.from.clone()
+    }
+}

@@ -5,7 +5,7 @@
 //! block; a reply's trailers are known review trailers on any unquoted line.
 //! A quoted line (`>`) never yields a trailer: it is someone else's text.
 
-use crate::Trailer;
+use crate::{Person, Trailer};
 
 /// Trailers that a reply may give for the patch it answers. `Signed-off-by`
 /// is absent on purpose: in a reply it is a sign-off on nothing, not a review.
@@ -48,6 +48,58 @@ pub fn split_trailer(line: &str) -> Option<(&str, &str)> {
     Some((name, value))
 }
 
+/// Split git's in-body headers (`From:`, `Subject:`, `Date:` lines at the
+/// very top of a commit message, ended by a blank line) from the rest. `git am`
+/// takes the patch's author from such a `From:`; they are not trailers.
+pub fn in_body_headers(message: &str) -> (Vec<(&str, &str)>, &str) {
+    let mut headers = Vec::new();
+    let mut offset = 0;
+    for line in message.split_inclusive('\n') {
+        let text = line.trim_end();
+        if text.is_empty() {
+            if headers.is_empty() {
+                return (headers, message);
+            }
+            return (headers, &message[offset + line.len()..]);
+        }
+        match split_trailer(text) {
+            Some((name, value))
+                if ["From", "Subject", "Date"]
+                    .iter()
+                    .any(|h| name.eq_ignore_ascii_case(h)) =>
+            {
+                headers.push((name, value));
+            }
+            _ => break,
+        }
+        offset += line.len();
+    }
+    if !headers.is_empty() && offset == message.len() {
+        return (headers, "");
+    }
+    (Vec::new(), message)
+}
+
+/// `Name <addr>` (or a bare address) as a [`Person`], for trailer values and
+/// in-body `From:` lines. The name is unquoted; the domain lower-cased.
+pub fn person(value: &str) -> Person {
+    let value = value.trim();
+    let (name, email) = match (value.rfind('<'), value.rfind('>')) {
+        (Some(open), Some(close)) if open < close => (&value[..open], &value[open + 1..close]),
+        _ if value.contains('@') && !value.contains(char::is_whitespace) => ("", value),
+        _ => (value, ""),
+    };
+    let name = name.trim().trim_matches('"').trim();
+    let email = match email.trim().rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
+        None => email.trim().to_string(),
+    };
+    Person {
+        name: name.to_string(),
+        email,
+    }
+}
+
 /// Names whose lines fill their own fields instead of the trailer list.
 fn is_b4_marker(name: &str) -> bool {
     name.eq_ignore_ascii_case("base-commit") || name.eq_ignore_ascii_case("change-id")
@@ -57,6 +109,7 @@ fn is_b4_marker(name: &str) -> bool {
 /// reads as a trailer block. Indented lines continue the trailer above;
 /// `[note]` lines (maintainers' change notes) are allowed and skipped.
 pub fn parse_block(message: &str) -> Vec<Trailer> {
+    let (_, message) = in_body_headers(message);
     let lines: Vec<&str> = message.lines().map(str::trim_end).collect();
     let end = lines
         .iter()
@@ -197,6 +250,29 @@ mod tests {
         let t = parse_block(msg);
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].value, "abcdef012345 (\"a very long title\")");
+    }
+
+    #[test]
+    fn person_reads_name_and_address() {
+        let p = person("\"Doe, J\" <J@Example.ORG>");
+        assert_eq!(
+            (p.name.as_str(), p.email.as_str()),
+            ("Doe, J", "J@example.org")
+        );
+        assert_eq!(person("a@b").email, "a@b");
+    }
+
+    #[test]
+    fn in_body_from_is_not_a_trailer() {
+        assert!(parse_block("From: A <a@x>\n").is_empty());
+        let (h, rest) =
+            in_body_headers("From: A <a@x>\nDate: today\n\nFix.\n\nSigned-off-by: A <a@x>");
+        assert_eq!(h, [("From", "A <a@x>"), ("Date", "today")]);
+        assert_eq!(rest, "Fix.\n\nSigned-off-by: A <a@x>");
+        assert_eq!(
+            parse_block("From: A <a@x>\n\nFix.\n\nSigned-off-by: A <a@x>").len(),
+            1
+        );
     }
 
     #[test]

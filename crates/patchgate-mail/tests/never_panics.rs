@@ -1,0 +1,73 @@
+//! Totality: parse(), subject::parse() and the mbox splitters return on any
+//! input, however broken.
+
+use proptest::prelude::*;
+
+use patchgate_mail::{mbox, parse, render_am, subject};
+
+/// Bytes biased towards the shapes the parsers branch on.
+fn mail_like() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = prop::sample::select(vec![
+        "From a@b Mon Sep 17 00:00:00 2001\n",
+        "From: =?UTF-8?B?w7Y=?= <a@b>\n",
+        "Subject: Re: [PATCH v2 1/3] x\n",
+        "Message-ID: <x@y>\n",
+        "References: <a@b> junk <c\n",
+        "Content-Type: multipart/mixed; boundary=b\n",
+        "Content-Transfer-Encoding: base64\n",
+        "Content-Type: text/x-patch; name=a.patch\n",
+        "--b\n",
+        "\n",
+        "\r\n",
+        ">From x\n",
+        "---\n",
+        "diff --git a/x b/x\n",
+        "--- a/x\n",
+        "+++ b/x\n",
+        "@@ -1,2 +1,3 @@\n",
+        "GIT binary patch\nliteral 5\n",
+        "-- \n",
+        "Reviewed-by: A <a@b>\n",
+        "> Acked-by: B <b@c>\n",
+        "base-commit: abc\n",
+        "=?utf-8?q?=C3?=\n",
+        "\u{e9}\u{ff}",
+    ]);
+    prop::collection::vec(
+        prop_oneof![
+            pieces.prop_map(|s| s.as_bytes().to_vec()),
+            prop::collection::vec(any::<u8>(), 0..16),
+        ],
+        0..40,
+    )
+    .prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn parse_and_render_never_panic(raw in mail_like()) {
+        let m = parse(&raw);
+        let _ = render_am(&m, &[]);
+    }
+
+    #[test]
+    fn parse_never_panics_on_arbitrary_bytes(raw in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = parse(&raw);
+    }
+
+    #[test]
+    fn subject_parse_never_panics(s in "\\PC*", t in "[\\[\\]\\(\\):/ ReAwFwdPATCHRFCv0-9ofGITPULL]{0,40}") {
+        let _ = subject::parse(&s);
+        let p = subject::parse(&t);
+        prop_assert!(p.version >= 1 || t.contains(['v', 'V']));
+    }
+
+    #[test]
+    fn mbox_splitters_agree_and_never_panic(data in mail_like()) {
+        let from_slice: Vec<Vec<u8>> = mbox::split(&data).map(|m| m.into_owned()).collect();
+        let from_reader: Vec<Vec<u8>> = mbox::Splitter::new(&data[..]).filter_map(Result::ok).collect();
+        prop_assert_eq!(from_slice, from_reader);
+    }
+}
