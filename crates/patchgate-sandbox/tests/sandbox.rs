@@ -384,3 +384,32 @@ fn cgroups_left_by_a_dead_patchgate_are_emptied_and_removed_at_start() {
     );
     assert!(!stale.exists(), "{} is still there", stale.display());
 }
+
+/// Root in the sandbox keeps uid 0, which may write sysctls and read
+/// root-only files; the sandbox must take away what that would give.
+#[test]
+fn root_inside_has_no_capabilities_sysctls_or_host_secrets() {
+    let s = Scratch::new();
+    // domainname is per UTS namespace, so this probe is harmless even if
+    // /proc/sys were writable.
+    let cmd = "grep CapEff /proc/self/status;\n\
+               echo probe > /proc/sys/kernel/domainname && echo SYSCTL-WRITTEN;\n\
+               ls /root && echo SAW-ROOT-HOME;\n\
+               grep -q root /etc/shadow && echo SAW-SHADOW;\n\
+               unshare -U true && echo NESTED-USERNS;\n\
+               mount -t tmpfs none /tmp && echo MOUNTED;\n\
+               echo end";
+    let out = run(&spec(cmd, &s.worktree));
+    let log = text(&out);
+    assert!(log.contains("CapEff:\t0000000000000000"), "{log}");
+    for forbidden in [
+        "SYSCTL-WRITTEN",
+        "SAW-ROOT-HOME",
+        "SAW-SHADOW",
+        "NESTED-USERNS",
+        "MOUNTED",
+    ] {
+        assert!(!log.contains(forbidden), "{forbidden}: {log}");
+    }
+    assert!(log.contains("end"), "{log}");
+}
