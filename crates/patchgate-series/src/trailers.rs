@@ -6,6 +6,12 @@
 //! letter of a series. When a reply names only other replies (clients that
 //! trim `References`), the reply it answers is followed instead, so a reply
 //! to a reply still counts for the post at the root of the chain.
+//!
+//! Only trailers that name a person vouching for the patch (`Reviewed-by`,
+//! `Acked-by`, `Tested-by`, `Reported-by`… every `*-by`) are collected.
+//! `Link:`, `Fixes:` or `Cc:` lines in a review are part of the discussion
+//! (pointers to other threads, a suspected culprit), and adding them to the
+//! commit would be the reviewer's call, not the tool's.
 
 use std::collections::HashSet;
 
@@ -86,6 +92,12 @@ pub(crate) fn targets(table: &Table, members: &[Option<Member>]) -> Vec<Option<u
     target
 }
 
+/// A trailer by which a person vouches for the patch (`Reviewed-by`…).
+fn vouches(t: &patchgate_mail::Trailer) -> bool {
+    let name = t.name.as_bytes();
+    name.len() > 3 && name[name.len() - 3..].eq_ignore_ascii_case(b"-by")
+}
+
 /// One trailer offered to one patch. Sorting these orders each patch's
 /// trailers by the reply's date, then id, then position in the reply.
 type Given = (
@@ -115,7 +127,12 @@ pub(crate) fn collect(
             Member::Cover(s) => 0..series[s].patches.len(),
         };
         for p in positions {
-            for k in 0..reply.trailers.len() {
+            for (k, _) in reply
+                .trailers
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| vouches(t))
+            {
                 given.push(((member.series(), p), table.time_key(r), r, k));
             }
         }

@@ -216,7 +216,11 @@ fn patchwork_bugs_nocover() {
 fn patchwork_bugs_spamming_three_separate_series() {
     check(
         "bugs-spamming.mbox",
-        &[s(false, 1, 2, false), s(false, 1, 2, false), s(false, 1, 2, false)],
+        &[
+            s(false, 1, 2, false),
+            s(false, 1, 2, false),
+            s(false, 1, 2, false),
+        ],
     );
 }
 
@@ -397,7 +401,10 @@ fn kvm_unit_tests_2022_forms_26_series_and_loses_no_patch() {
     // 23-patch posting whose cover letter and 9 patches are not in the
     // selection (its 14 patches all answer the absent cover).
     assert_eq!(a.series.len(), 24, "{:#?}", summary(&a));
-    let singles = a.series.iter().filter(|s| s.total == 1 && s.cover.is_none());
+    let singles = a
+        .series
+        .iter()
+        .filter(|s| s.total == 1 && s.cover.is_none());
     assert_eq!(singles.count(), 11);
     let coverless = a.series.iter().find(|s| s.cover.is_none() && s.total == 23);
     let coverless = coverless.unwrap_or_else(|| panic!("{:#?}", summary(&a)));
@@ -420,6 +427,27 @@ fn kvm_unit_tests_2022_forms_26_series_and_loses_no_patch() {
     assert_eq!(topic_sizes("configure changes and rename"), (2, true));
     assert_eq!(topic_sizes("arm64: debug: mark test_"), (2, true));
     assert_eq!(a.topics.len(), 18, "{:#?}", summary(&a));
+
+    // Every review trailer given in a reply reaches a patch (22 replies).
+    let given: std::collections::HashSet<&str> = a
+        .series
+        .iter()
+        .flat_map(|s| &s.patches)
+        .flat_map(|p| p.collected.iter().map(|c| c.from_message.as_str()))
+        .collect();
+    let reviewing: Vec<&Mail> = mails
+        .iter()
+        .filter(|m| m.kind == Kind::Reply)
+        .filter(|m| m.trailers.iter().any(|t| t.name.ends_with("-by")))
+        .collect();
+    assert_eq!(reviewing.len(), 22);
+    for m in reviewing {
+        assert!(
+            given.contains(m.id.as_str()),
+            "{}'s trailers were lost",
+            m.id
+        );
+    }
 }
 
 fn summary(a: &Assembly) -> Vec<String> {

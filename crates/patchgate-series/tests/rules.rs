@@ -525,6 +525,24 @@ fn collected_trailers_are_deduplicated_and_in_date_order() {
 }
 
 #[test]
+fn only_person_trailers_are_collected_from_replies() {
+    let mut all = revision(1, "a", 0, "Work");
+    all.push(
+        reply("r", "a-1", &["a-1"])
+            .trailer("Link", "https://lore.kernel.org/r/elsewhere")
+            .trailer("Fixes", "abcdef012345 (\"old\")")
+            .trailer("Reported-by", "Q <q@x>"),
+    );
+    let a = assemble(&mails(&all));
+    let names: Vec<&str> = a.series[0].patches[0]
+        .collected
+        .iter()
+        .map(|c| c.trailer.name.as_str())
+        .collect();
+    assert_eq!(names, ["Reported-by"]);
+}
+
+#[test]
 fn trailers_the_patch_already_carries_are_not_collected_again() {
     let mut all = revision(1, "a", 0, "Work");
     all[1] = all[1].clone().trailer("Reviewed-by", "R <r@x>");
