@@ -119,7 +119,7 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
         Some(cg) => cg.procs_files()?,
         None => Vec::new(),
     };
-    sys::join_cgroups_before_exec(
+    sys::prepare_child(
         &mut cmd,
         procs_files.iter().map(|f| f.as_raw_fd()).collect(),
     );

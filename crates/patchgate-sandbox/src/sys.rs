@@ -1,6 +1,6 @@
-//! The two system calls the standard library does not offer: sending a signal
-//! to a process by id, and moving a freshly forked child into the run's
-//! cgroups before it executes anything.
+//! What the standard library does not offer: sending a signal to a process by
+//! id, and preparing a freshly forked child before it executes anything
+//! (joining the run's cgroups, dropping inherited descriptors).
 //!
 //! This is the only module of the crate that may use `unsafe`; each block is
 //! one libc call whose arguments are plain integers or a static byte string.
@@ -35,14 +35,19 @@ pub(crate) fn kill(pid: i32) -> io::Result<()> {
     }
 }
 
-/// Arranges for the child that `cmd` spawns to join the cgroups whose
-/// `cgroup.procs` files are open as `procs_fds`, between fork and exec.
+/// Arranges for the child that `cmd` spawns, between fork and exec, to join
+/// the cgroups whose `cgroup.procs` files are open as `procs_fds`, and to
+/// mark every descriptor above stderr close-on-exec.
 ///
 /// Joining before exec is what makes the limits hold from the child's first
 /// instruction: a child moved after spawn could fork a tree that escapes.
-/// The descriptors must stay open until `spawn` returns; they should be
-/// close-on-exec (std opens files that way) so the suite never inherits them.
-pub(crate) fn join_cgroups_before_exec(cmd: &mut Command, procs_fds: Vec<RawFd>) {
+/// The descriptors must stay open until `spawn` returns.
+///
+/// bwrap passes inherited descriptors on to the suite, and not every library
+/// in this process opens its files close-on-exec (nor did whoever started
+/// us): an open database, socket or directory handed to the suite would walk
+/// straight past the namespaces.
+pub(crate) fn prepare_child(cmd: &mut Command, procs_fds: Vec<RawFd>) {
     let hook = move || -> io::Result<()> {
         for &fd in &procs_fds {
             // Writing "0" to cgroup.procs moves the writing process itself
@@ -55,14 +60,50 @@ pub(crate) fn join_cgroups_before_exec(cmd: &mut Command, procs_fds: Vec<RawFd>)
                 return Err(io::Error::last_os_error());
             }
         }
-        Ok(())
+        cloexec_from(3)
     };
     // SAFETY: the hook runs in the forked child before exec, where only
-    // async-signal-safe functions may be called. It calls write(2) only,
+    // async-signal-safe functions may be called. It calls write(2),
+    // close_range(2), getrlimit(2) and fcntl(2) only,
     // allocates nothing (the Vec was built in the parent and is only read),
     // takes no locks, and builds its error with `last_os_error`, which reads
     // errno without allocating.
     unsafe {
         cmd.pre_exec(hook);
     }
+}
+
+/// Sets close-on-exec on every descriptor from `first` up. Runs in the
+/// forked child, so it only makes system calls.
+fn cloexec_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range(2) with integer arguments; CLOSE_RANGE_CLOEXEC
+    // only sets a flag, so descriptors std still uses (its exec-error pipe)
+    // stay usable until exec.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    // Kernels before 5.11 lack the flag: set it one descriptor at a time,
+    // up to the descriptor limit.
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit(2) writes into the struct we own on this stack.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let last = lim.rlim_cur.min(1 << 16) as i32;
+    for fd in first as i32..last {
+        // SAFETY: fcntl(2) on an integer; EBADF for unused numbers is fine.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok(())
 }

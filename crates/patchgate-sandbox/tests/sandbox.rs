@@ -413,3 +413,12 @@ fn root_inside_has_no_capabilities_sysctls_or_host_secrets() {
     }
     assert!(log.contains("end"), "{log}");
 }
+
+#[test]
+fn no_descriptor_of_the_host_process_leaks_into_the_suite() {
+    let s = Scratch::new();
+    let out = run(&spec("ls /proc/self/fd", &s.worktree));
+    let fds: Vec<String> = text(&out).split_whitespace().map(str::to_string).collect();
+    // 0-2 are the null stdin and the output pipe; 3 is ls' own directory.
+    assert_eq!(fds, ["0", "1", "2", "3"], "leaked: {fds:?}");
+}
