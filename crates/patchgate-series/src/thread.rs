@@ -47,6 +47,9 @@ pub(crate) struct Group {
     pub total: Option<u32>,
     /// A single unnumbered patch: nothing may join it.
     closed: bool,
+    /// Latest date among the members, kept so the time window test of
+    /// marker grouping costs O(1) however large the series.
+    last_date: Option<i64>,
 }
 
 /// What a mail is to series assembly.
@@ -232,10 +235,7 @@ impl<'a> Grouper<'_, 'a> {
     fn marker_group(&self, i: usize, role: Role) -> Option<usize> {
         let g = *self.markers.get(&self.marker_key(i))?;
         let date = self.table.mails[i].date?;
-        let last = self.groups[g]
-            .members()
-            .filter_map(|j| self.table.mails[j].date)
-            .max()?;
+        let last = self.groups[g].last_date?;
         let close = date.abs_diff(last) <= MARKER_WINDOW.unsigned_abs();
         (close && self.fits(g, i, role, None)).then_some(g)
     }
@@ -274,6 +274,7 @@ impl<'a> Grouper<'_, 'a> {
             version: m.prefix.version,
             total: m.prefix.total,
             closed: role == Role::Single,
+            last_date: None,
         });
         self.groups.len() - 1
     }
@@ -289,9 +290,11 @@ impl<'a> Grouper<'_, 'a> {
                 group.patches.insert(1, i);
             }
         }
+        let m = self.table.mails[i];
         if group.total.is_none() {
-            group.total = self.table.mails[i].prefix.total;
+            group.total = m.prefix.total;
         }
+        group.last_date = group.last_date.max(m.date);
         self.group_of[i] = g;
     }
 }

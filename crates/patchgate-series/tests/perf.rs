@@ -69,3 +69,20 @@ fn fifty_thousand_mails_assemble_time() {
     );
     assert_eq!(a.series.len(), 5_000);
 }
+
+#[test]
+#[ignore = "prints a timing; run in release mode"]
+fn fifty_thousand_unthreaded_patches_of_one_huge_series_assemble_time() {
+    let mails: Vec<_> = (0..50_000u32)
+        .map(|i| patch(&format!("h{i}"), i + 1, 50_000, "part").0)
+        .collect();
+    let start = Instant::now();
+    let a = assemble(&mails);
+    println!(
+        "assembled {} unthreaded patches into {} series in {:?}",
+        mails.len(),
+        a.series.len(),
+        start.elapsed()
+    );
+    assert_eq!(a.series.len(), 1);
+}
