@@ -6,6 +6,24 @@
 //! never changes its answer.
 //!
 //! Invariant: no IO, no clock, no panics.
+//!
+//! The stages, each in its own module:
+//!
+//! - `index`: one mail per Message-ID (duplicate deliveries collapse, the
+//!   kept copy chosen by content), sorted by id so nothing downstream can
+//!   see the input order;
+//! - `thread`: posts (cover letters and patches, never replies) grouped into
+//!   series by threading, by a shared missing parent, or, for unthreaded
+//!   mail, by author, version, `N` and time;
+//! - `build`: each group's title, author, version, completeness and tags;
+//! - `trailers`: person trailers from replies collected onto the patches
+//!   they answer (a cover letter's onto all of its patches);
+//! - `topic`: revisions linked by change-id, by threading or by title, and
+//!   the newest complete revision marked as superseding the older ones.
+//!
+//! Where patchwork and b4 disagree, patchwork's grouping of posts into
+//! series is followed (its test fixtures pass unchanged), and b4's view of
+//! revisions (change-id) and of follow-up trailers is followed.
 
 use patchgate_mail::{Kind, Message, Person, Subject, Trailer};
 use serde::{Deserialize, Serialize};
