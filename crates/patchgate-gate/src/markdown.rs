@@ -32,9 +32,17 @@ pub fn render_branch(branch: &BranchPolicy) -> String {
             let _ = writeln!(out, "A series enters `{}` only when:\n", branch.name);
         }
     }
-    out.push_str("- it applies to the branch's base without conflicts;\n");
-    for c in &branch.clauses {
-        let _ = writeln!(out, "- {};", sentence(c, branch.includes_test.as_ref()));
+    let mut items = vec!["it applies to the branch's base without conflicts".to_string()];
+    items.extend(
+        branch
+            .clauses
+            .iter()
+            .map(|c| sentence(c, branch.includes_test.as_ref())),
+    );
+    let last = items.len() - 1;
+    for (i, item) in items.iter().enumerate() {
+        let end = if i == last { '.' } else { ';' };
+        let _ = writeln!(out, "- {item}{end}");
     }
     out.push_str(
         "\nA test that already fails on the base commit, or that is flaky, never counts \

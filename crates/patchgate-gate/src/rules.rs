@@ -98,7 +98,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn names_of<'a>(tests: &'a [TestReport], pick: impl Fn(&TestReport) -> bool) -> Vec<&'a str> {
+fn names_of(tests: &[TestReport], pick: impl Fn(&TestReport) -> bool) -> Vec<&str> {
     tests
         .iter()
         .filter(|t| pick(t))

@@ -81,9 +81,12 @@ fn parse_line(line: &str) -> Option<TestResult> {
 mod tests {
     use super::*;
 
+    /// (name, status, detail) of a parsed line.
+    type Want = Option<(&'static str, Status, Option<&'static str>)>;
+
     #[test]
     fn result_lines() {
-        let table: &[(&str, Option<(&str, Status, Option<&str>)>)] = &[
+        let table: &[(&str, Want)] = &[
             (
                 "\u{1b}[32mPASS\u{1b}[0m selftest-setup (2 tests)",
                 Some(("selftest-setup", Status::Pass, Some("2 tests"))),

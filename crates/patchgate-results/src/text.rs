@@ -20,15 +20,12 @@ pub(crate) fn clean_line(line: &str) -> String {
         }
         // CSI: ESC [ parameters… final byte in '@'..='~'. Other escapes are
         // two characters long (ESC + one); dropping them is good enough here.
-        match chars.next() {
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
+        if chars.next() == Some('[') {
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
                 }
             }
-            Some(_) | None => {}
         }
     }
     out
