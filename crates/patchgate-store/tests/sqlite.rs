@@ -1,0 +1,140 @@
+//! The conformance suite over SQLite files, plus what only SQLite has:
+//! migrations of an existing file, WAL mode, and the insert benchmark.
+
+mod conformance;
+
+use conformance::{message, Harness};
+use patchgate_mail::Kind;
+use patchgate_store::{Error, NewMessage, SqliteStore, Store};
+use std::path::PathBuf;
+
+/// A database file in its own temporary directory.
+struct SqliteFile {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl SqliteFile {
+    fn new() -> SqliteFile {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("state.sqlite");
+        SqliteFile { _dir: dir, path }
+    }
+}
+
+impl Harness for SqliteFile {
+    fn open(&self) -> Box<dyn Store> {
+        Box::new(SqliteStore::open(&self.path).expect("open the database file"))
+    }
+}
+
+conformance!(SqliteFile::new());
+
+#[test]
+fn reopening_a_file_keeps_its_schema_version() {
+    let db = SqliteFile::new();
+    let first = SqliteStore::open(&db.path).expect("create");
+    assert_eq!(
+        first.schema_version().expect("version"),
+        SqliteStore::LATEST_SCHEMA
+    );
+    drop(first);
+    let second = SqliteStore::open(&db.path).expect("reopen");
+    assert_eq!(
+        second.schema_version().expect("version"),
+        SqliteStore::LATEST_SCHEMA
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_patchgate_is_refused() {
+    let db = SqliteFile::new();
+    drop(SqliteStore::open(&db.path).expect("create"));
+    let conn = rusqlite::Connection::open(&db.path).expect("raw connection");
+    conn.execute(
+        "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')",
+        [],
+    )
+    .expect("pretend a newer patchgate migrated");
+    drop(conn);
+    match SqliteStore::open(&db.path) {
+        Err(Error::SchemaTooNew { found, known, .. }) => {
+            assert_eq!((found, known), (99, SqliteStore::LATEST_SCHEMA));
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn files_are_in_wal_mode() {
+    let db = SqliteFile::new();
+    drop(SqliteStore::open(&db.path).expect("create"));
+    let conn = rusqlite::Connection::open(&db.path).expect("raw connection");
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("journal mode");
+    assert_eq!(mode, "wal", "WAL mode persists in the file");
+}
+
+#[test]
+fn in_memory_store_works_for_tests() {
+    let mut store = SqliteStore::open_in_memory().expect("in memory");
+    conformance::insert(&mut store, &[message("m@x", Kind::Patch, "[PATCH] m")]);
+    assert_eq!(store.count_messages().expect("count"), 1);
+}
+
+/// Ingest speed of the store alone: 50,000 messages of 5 KB in batches of
+/// 1,000 into a file. Run with
+/// `cargo test --release -p patchgate-store --test sqlite -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: prints a figure, asserts nothing about speed"]
+fn bench_insert_50k_messages() {
+    const N: usize = 50_000;
+    const BATCH: usize = 1_000;
+    let db = SqliteFile::new();
+    let mut store = SqliteStore::open(&db.path).expect("create");
+    let body = "x".repeat(76) + "\n";
+    let messages: Vec<_> = (0..N)
+        .map(|i| {
+            let kind = if i % 3 == 0 { Kind::Reply } else { Kind::Patch };
+            let mut m = message(&format!("{i}.bench@example.org"), kind, "[PATCH 1/3] bench");
+            m.references = vec![format!("{}.bench@example.org", i / 3)];
+            m
+        })
+        .collect();
+    let raws: Vec<Vec<u8>> = messages
+        .iter()
+        .map(|m| {
+            let mut raw = conformance::raw(m);
+            while raw.len() < 5 * 1024 {
+                raw.extend_from_slice(body.as_bytes());
+            }
+            raw
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    for (ms, rs) in messages.chunks(BATCH).zip(raws.chunks(BATCH)) {
+        let batch: Vec<NewMessage<'_>> = ms
+            .iter()
+            .zip(rs)
+            .map(|(message, raw)| NewMessage {
+                raw,
+                message,
+                source: "bench.mbox",
+            })
+            .collect();
+        store.insert_messages(&batch).expect("insert");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let load = std::time::Instant::now();
+    let mails = store.assembly_mails().expect("assembly mails");
+    let load_secs = load.elapsed().as_secs_f64();
+    println!(
+        "inserted {N} messages of 5 KB in {secs:.2}s: {:.0} msgs/s, {:.1} MB/s; \
+         loaded {} assembly summaries in {:.3}s",
+        N as f64 / secs,
+        (N * 5 * 1024) as f64 / secs / 1e6,
+        mails.len(),
+        load_secs,
+    );
+}
