@@ -1,6 +1,8 @@
 //! Start-up overhead of the sandbox: runs `true` many times confined (bwrap
-//! and cgroups), through the sandbox without bwrap (cgroups only), and as a
-//! bare `sh -c true`, and prints mean, median and 95th percentile in ms.
+//! and cgroups), through the sandbox without bwrap (cgroups only), as a bare
+//! `sh -c true` and under a minimal bwrap, and prints mean, median and 95th
+//! percentile in ms. Figures vary with the host's load: namespace set-up and
+//! teardown wait on the kernel's RCU grace periods.
 //!
 //!     cargo run --release -p patchgate-sandbox --example startup [RUNS]
 
@@ -33,6 +35,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         measure(runs, || {
             Command::new("/bin/sh")
                 .args(["-c", "true"])
+                .status()
+                .map(|_| ())
+                .map_err(Into::into)
+        })?,
+    ));
+    // bwrap's own floor: the same namespaces, the fewest mounts.
+    rows.push((
+        "bare bwrap, minimal",
+        measure(runs, || {
+            Command::new("bwrap")
+                .args(["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/"])
+                .args(["--proc", "/proc", "--dev", "/dev", "/bin/true"])
                 .status()
                 .map(|_| ())
                 .map_err(Into::into)

@@ -14,8 +14,19 @@
 //! outcome lists what was not enforced: a suite is never run less confined
 //! than its caller believes.
 //!
+//! How each protection holds:
+//!
+//! | protection | mechanism | without it |
+//! | --- | --- | --- |
+//! | isolation | bwrap: own user/pid/net/ipc/uts/cgroup namespaces, no capabilities, no nested user namespaces; /usr, /etc and the library dirs read-only, /proc/sys read-only, host secrets masked, private /tmp, /var/tmp, /dev/shm; the worktree the only writable host path; descriptors above stderr closed | refused, unless `allow_unconfined` |
+//! | processes | a per-run v1 `pids` cgroup joined before exec (root ignores RLIMIT_NPROC); reported from `pids.events` | noted in every outcome |
+//! | memory | a per-run v1 `memory` cgroup with `memsw` (swap) when accounted; reported from the OOM kill count | noted in every outcome |
+//! | wall time, output | this crate kills the outer bwrap (the pid namespace dies with it) and every pid in the run's cgroups | always held |
+//!
 //! This crate is one of two that start processes (the other is
-//! patchgate-git); it knows nothing of series, stores or verdicts.
+//! patchgate-git); it knows nothing of series, stores or verdicts. What a
+//! suite leaves in the worktree (symlinks to host files included) is
+//! untrusted: whoever reads it afterwards must not follow links out of it.
 
 mod bwrap;
 mod capabilities;
