@@ -95,8 +95,11 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
 
     let ctl = &caps.controllers;
     let cgroup = if ctl.pids.is_some() || ctl.memory.is_some() {
-        let (cg, cg_notes) =
-            RunCgroup::create(ctl, spec.max_processes + overhead, spec.memory_bytes)?;
+        let (cg, cg_notes) = RunCgroup::create(
+            ctl,
+            spec.max_processes.saturating_add(overhead),
+            spec.memory_bytes,
+        )?;
         notes.extend(cg_notes);
         Some(cg)
     } else {
@@ -180,7 +183,11 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
         }
     };
 
-    let deadline = start + spec.wall_time;
+    // A limit too large to add to the clock means "no limit" in practice;
+    // 136 years stands in for it.
+    let deadline = start
+        .checked_add(spec.wall_time)
+        .unwrap_or_else(|| start + Duration::from_secs(u64::from(u32::MAX)));
     let mut status: Option<io::Result<ExitStatus>> = None;
     let mut duration = None;
     let mut closed = false;

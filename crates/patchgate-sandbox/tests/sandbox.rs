@@ -422,3 +422,16 @@ fn no_descriptor_of_the_host_process_leaks_into_the_suite() {
     // 0-2 are the null stdin and the output pipe; 3 is ls' own directory.
     assert_eq!(fds, ["0", "1", "2", "3"], "leaked: {fds:?}");
 }
+
+#[test]
+fn limits_at_their_extremes_do_not_panic() {
+    let s = Scratch::new();
+    let mut sp = spec("echo fine", &s.worktree);
+    sp.wall_time = Duration::MAX;
+    sp.max_processes = u64::MAX;
+    // Either it runs or the kernel refuses the number, named in the error.
+    match sandbox().run(&sp) {
+        Ok(out) => assert!(out.status.success()),
+        Err(e) => assert!(e.to_string().contains("pids.max"), "{e}"),
+    }
+}
