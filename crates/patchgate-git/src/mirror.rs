@@ -61,8 +61,17 @@ impl Mirror {
         if partial.exists() {
             std::fs::remove_dir_all(&partial).map_err(io_error(&partial))?;
         }
+        // git runs in `parent`, so a relative local path must be made
+        // absolute against ours first; URLs are passed as they are.
+        let local = Path::new(source);
+        let source = if !source.contains("://") && local.exists() {
+            absolute(local)?.into_os_string()
+        } else {
+            source.into()
+        };
         env.command(&parent)
-            .args(["clone", "--bare", "--quiet", "--", source])
+            .args(["clone", "--bare", "--quiet", "--"])
+            .arg(&source)
             .arg(&partial)
             .run()?;
         for refspec in ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"] {

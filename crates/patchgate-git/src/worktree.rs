@@ -205,7 +205,14 @@ impl Worktree {
                 .collect::<Result<Vec<_>>>()?;
             return Ok(AmOutcome::Applied(Applied { base, commits }));
         }
-        let failure = self.read_failure(&output.combined_text())?;
+        // git's hints tell a person at a terminal how to continue the am;
+        // patchgate aborts it, so they would only mislead a report's reader.
+        let text = output.combined_text();
+        let message: Vec<&str> = text
+            .lines()
+            .filter(|line| !line.starts_with("hint:"))
+            .collect();
+        let failure = self.read_failure(&message.join("\n"))?;
         self.abort_am(&base)?;
         Ok(AmOutcome::Failed(failure))
     }

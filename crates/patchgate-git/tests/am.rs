@@ -98,6 +98,7 @@ fn conflict_is_a_value_naming_patch_and_files() {
         assert_eq!(failure.subject, "topic: change 2");
         assert_eq!(failure.files, vec!["src/b.c"], "{failure:?}");
         assert!(failure.message.contains("src/b.c"), "{}", failure.message);
+        assert!(!failure.message.contains("hint:"), "{}", failure.message);
         // Back where it started, with no am in progress: the next am works.
         assert_eq!(worktree.head().expect("head"), oid(&master));
     }
