@@ -91,12 +91,18 @@ fn marker() -> String {
     )
 }
 
+/// Whether any process on the host has `pattern` in its command line (what
+/// `pgrep -f` does, without needing procps installed).
 fn alive(pattern: &str) -> bool {
-    Command::new("pgrep")
-        .args(["-f", pattern])
-        .status()
-        .expect("pgrep is installed")
-        .success()
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline")).is_ok_and(|raw| {
+            let cmdline: Vec<u8> = raw.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
+            String::from_utf8_lossy(&cmdline).contains(pattern)
+        })
+    })
 }
 
 #[test]
@@ -375,6 +381,8 @@ fn cgroups_left_by_a_dead_patchgate_are_emptied_and_removed_at_start() {
     std::fs::write(stale.join("cgroup.procs"), orphan.id().to_string())
         .expect("joins the stale cgroup");
 
+    // Also shows that `alive` sees a process it should.
+    assert!(alive(&format!("sleep 300{m}")));
     let _ = sandbox();
 
     let status = orphan.wait().expect("the orphan is reaped");
