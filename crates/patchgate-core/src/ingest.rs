@@ -1,0 +1,367 @@
+//! The ingest stage: sources → parsed messages → store → series assembly.
+//!
+//! Sources are streamed: an mbox is read in bounded chunks and cut at message
+//! boundaries, a public-inbox archive through one `git cat-file --batch` per
+//! epoch, so memory stays flat whatever the archive's size. Messages are
+//! written in batches, one transaction each; a public-inbox cursor advances in
+//! the same transaction as the messages it covers, so a crash never skips mail.
+//! A message that cannot be parsed is stored with its reason and counted; it
+//! never stops the run.
+
+use patchgate_git::InboxCursor;
+use patchgate_mail::{mbox, Kind, Message};
+use patchgate_store::{NewMessage, Store};
+use serde::Serialize;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Messages written per transaction.
+const BATCH: usize = 1000;
+/// Read buffer of an mbox.
+const READ_BUFFER: usize = 1 << 20;
+
+/// What kind of source a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    Mbox,
+    Maildir,
+    PublicInbox,
+    Stdin,
+}
+
+/// A source ready to be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    pub kind: SourceKind,
+    pub path: PathBuf,
+}
+
+impl SourceRef {
+    /// The name messages are recorded under (`stdin` or the path).
+    pub fn label(&self) -> String {
+        match self.kind {
+            SourceKind::Stdin => "stdin".into(),
+            _ => self.path.display().to_string(),
+        }
+    }
+}
+
+/// Why a source could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a mail source: {why}")]
+    Unknown { path: PathBuf, why: String },
+    #[error("{path}: {source}")]
+    Git {
+        path: PathBuf,
+        source: patchgate_git::GitError,
+    },
+    #[error("storing messages from {source_label}: {error}")]
+    Store {
+        source_label: String,
+        error: patchgate_store::Error,
+    },
+}
+
+/// Decide what `arg` names: `-` is one message on stdin; a folder with
+/// `cur/` or `new/` is a Maildir; a folder with `git/N.git` (or a bare
+/// repository itself) is a public-inbox archive; a file is an mbox (a file
+/// holding one bare message counts as an mbox of one).
+pub fn detect(arg: &str) -> Result<SourceRef, IngestError> {
+    if arg == "-" {
+        return Ok(SourceRef {
+            kind: SourceKind::Stdin,
+            path: PathBuf::from("-"),
+        });
+    }
+    let path = PathBuf::from(arg);
+    let meta = std::fs::metadata(&path).map_err(|source| IngestError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let kind = if meta.is_file() {
+        SourceKind::Mbox
+    } else if path.join("cur").is_dir() || path.join("new").is_dir() {
+        SourceKind::Maildir
+    } else if path.join("git").join("0.git").is_dir()
+        || (path.join("HEAD").is_file() && path.join("objects").is_dir())
+    {
+        SourceKind::PublicInbox
+    } else {
+        return Err(IngestError::Unknown {
+            path,
+            why: "a folder that is neither a Maildir (cur/, new/) nor a public-inbox archive \
+                  (git/0.git); give an mbox file, a Maildir, an archive or - for stdin"
+                .into(),
+        });
+    };
+    Ok(SourceRef { kind, path })
+}
+
+/// Where progress goes: the binary draws a bar, tests ignore it.
+pub trait Progress {
+    /// A source starts; `bytes` is its size when known.
+    fn start(&mut self, source: &SourceRef, bytes: Option<u64>);
+    /// `messages` more were read, covering `bytes` more of the source.
+    fn advance(&mut self, messages: u64, bytes: u64);
+    /// The source is done.
+    fn finish(&mut self);
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&mut self, _: &SourceRef, _: Option<u64>) {}
+    fn advance(&mut self, _: u64, _: u64) {}
+    fn finish(&mut self) {}
+}
+
+/// A message kept because it could not be used, with the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unusable {
+    pub message_id: String,
+    pub source: String,
+    pub reason: String,
+}
+
+/// What one ingest did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Messages read from the sources.
+    pub read: u64,
+    /// Messages not seen before.
+    pub new: u64,
+    /// Messages already stored (re-delivery, re-ingest).
+    pub duplicates: u64,
+    /// New messages that could not be read as mail, kept with their reason.
+    pub unusable: Vec<Unusable>,
+    /// New messages read despite defects (no Message-ID, bad charset…).
+    pub with_problems: Vec<Unusable>,
+    pub series_new: u64,
+    pub series_updated: u64,
+    pub series_superseded: u64,
+    /// Series in the store after this ingest.
+    pub series_total: u64,
+}
+
+/// Reads sources into a store; call [`Ingester::finish`] to assemble series.
+pub struct Ingester<'a> {
+    store: &'a mut dyn Store,
+    progress: &'a mut dyn Progress,
+    batch: Vec<(Vec<u8>, Message)>,
+    summary: Summary,
+}
+
+impl std::fmt::Debug for Ingester<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingester")
+            .field("pending", &self.batch.len())
+            .field("summary", &self.summary)
+            .finish()
+    }
+}
+
+impl<'a> Ingester<'a> {
+    pub fn new(store: &'a mut dyn Store, progress: &'a mut dyn Progress) -> Self {
+        Ingester {
+            store,
+            progress,
+            batch: Vec::with_capacity(BATCH),
+            summary: Summary::default(),
+        }
+    }
+
+    /// Read every message of one source into the store.
+    pub fn ingest(&mut self, source: &SourceRef) -> Result<(), IngestError> {
+        let label = source.label();
+        match source.kind {
+            SourceKind::Mbox => self.mbox(source, &label)?,
+            SourceKind::Maildir => self.maildir(source, &label)?,
+            SourceKind::PublicInbox => self.public_inbox(source, &label)?,
+            SourceKind::Stdin => {
+                self.progress.start(source, None);
+                let mut raw = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut raw)
+                    .map_err(|e| io(&source.path, e))?;
+                let n = raw.len() as u64;
+                self.push(raw, &label)?;
+                self.progress.advance(1, n);
+            }
+        }
+        self.flush(&label, None)?;
+        self.progress.finish();
+        Ok(())
+    }
+
+    /// Assemble series from every stored mail and reconcile them with the
+    /// stored series; `now` stamps the events this records.
+    pub fn finish(mut self, now: i64) -> Result<Summary, patchgate_store::Error> {
+        let mails = self.store.assembly_mails()?;
+        let assembly = patchgate_series::assemble(&mails);
+        let changes = self.store.apply_assembly(&assembly, now)?;
+        self.summary.series_new = changes.new as u64;
+        self.summary.series_updated = changes.updated as u64;
+        self.summary.series_superseded = changes.superseded as u64;
+        self.summary.series_total = assembly.series.len() as u64;
+        Ok(self.summary)
+    }
+
+    fn mbox(&mut self, source: &SourceRef, label: &str) -> Result<(), IngestError> {
+        let file = std::fs::File::open(&source.path).map_err(|e| io(&source.path, e))?;
+        let size = file.metadata().map(|m| m.len()).ok();
+        self.progress.start(source, size);
+        // Streaming keeps memory bounded by the largest message, whatever
+        // the size of the archive.
+        let reader = std::io::BufReader::with_capacity(READ_BUFFER, file);
+        for raw in mbox::Splitter::new(reader) {
+            let raw = raw.map_err(|e| io(&source.path, e))?;
+            let n = raw.len() as u64;
+            self.push(raw, label)?;
+            self.progress.advance(1, n);
+        }
+        Ok(())
+    }
+
+    fn maildir(&mut self, source: &SourceRef, label: &str) -> Result<(), IngestError> {
+        let mut files = Vec::new();
+        for sub in ["new", "cur"] {
+            let dir = source.path.join(sub);
+            if !dir.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
+                let entry = entry.map_err(|e| io(&dir, e))?;
+                let name = entry.file_name();
+                // Maildir readers skip dot files: they are not messages.
+                if name.to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                files.push(entry.path());
+            }
+        }
+        files.sort();
+        self.progress.start(source, None);
+        for f in files {
+            let raw = std::fs::read(&f).map_err(|e| io(&f, e))?;
+            let n = raw.len() as u64;
+            self.push(raw, label)?;
+            self.progress.advance(1, n);
+        }
+        Ok(())
+    }
+
+    fn public_inbox(&mut self, source: &SourceRef, label: &str) -> Result<(), IngestError> {
+        let git = |error| IngestError::Git {
+            path: source.path.clone(),
+            source: error,
+        };
+        let inbox = patchgate_git::PublicInbox::open(&source.path).map_err(git)?;
+        // One cursor per archive: the last commit read in each epoch.
+        let key = format!("public-inbox:{}", inbox.dir().display());
+        let since: InboxCursor = match self.store.cursor(&key).map_err(|e| store_err(label, e))? {
+            // An unreadable cursor means reading the archive again, which is
+            // safe: ingest is idempotent.
+            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            None => InboxCursor::default(),
+        };
+        self.progress.start(source, None);
+        let mut messages = inbox.messages_since(&since);
+        let mut moved = false;
+        while let Some(item) = messages.next() {
+            let item = item.map_err(git)?;
+            let n = item.raw.len() as u64;
+            self.queue(item.raw);
+            self.progress.advance(1, n);
+            moved = true;
+            if self.batch.len() >= BATCH {
+                let cursor = cursor_text(messages.cursor());
+                self.flush(label, Some((&key, &cursor)))?;
+            }
+        }
+        // Deletions alone move the cursor too; record it with the last batch.
+        if moved || messages.cursor() != &since {
+            let cursor = cursor_text(messages.cursor());
+            self.flush(label, Some((&key, &cursor)))?;
+        }
+        Ok(())
+    }
+
+    fn queue(&mut self, raw: Vec<u8>) {
+        let message = patchgate_mail::parse(&raw);
+        self.batch.push((raw, message));
+        self.summary.read += 1;
+    }
+
+    /// Parse and queue one message; write the batch when it is full.
+    fn push(&mut self, raw: Vec<u8>, label: &str) -> Result<(), IngestError> {
+        self.queue(raw);
+        if self.batch.len() >= BATCH {
+            self.flush(label, None)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, label: &str, cursor: Option<(&str, &str)>) -> Result<(), IngestError> {
+        if self.batch.is_empty() && cursor.is_none() {
+            return Ok(());
+        }
+        let rows: Vec<NewMessage<'_>> = self
+            .batch
+            .iter()
+            .map(|(raw, message)| NewMessage {
+                raw,
+                message,
+                source: label,
+            })
+            .collect();
+        let stats = self
+            .store
+            .insert_messages_with_cursor(&rows, cursor)
+            .map_err(|error| store_err(label, error))?;
+        self.summary.new += stats.inserted as u64;
+        self.summary.duplicates += stats.duplicates as u64;
+        for id in stats.unusable_ids {
+            if let Some((_, m)) = self.batch.iter().find(|(_, m)| m.id == id) {
+                let kept = Unusable {
+                    message_id: id,
+                    source: label.to_string(),
+                    reason: m.problems.join("; "),
+                };
+                if m.kind == Kind::Unusable {
+                    self.summary.unusable.push(kept);
+                } else {
+                    self.summary.with_problems.push(kept);
+                }
+            }
+        }
+        self.batch.clear();
+        Ok(())
+    }
+}
+
+fn cursor_text(cursor: &InboxCursor) -> String {
+    serde_json::to_string(cursor).unwrap_or_default()
+}
+
+fn io(path: &Path, source: std::io::Error) -> IngestError {
+    IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn store_err(label: &str, error: patchgate_store::Error) -> IngestError {
+    IngestError::Store {
+        source_label: label.to_string(),
+        error,
+    }
+}

@@ -1,0 +1,127 @@
+//! `patchgate ingest SOURCE...`: read mail into the store and assemble series.
+
+use crate::context::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use patchgate_core::ingest::{self, Ingester, Progress, SourceRef, Summary};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Read mail from mbox files, Maildirs, public-inbox archives or stdin.
+///
+/// Each SOURCE is an mbox file (mboxo or mboxrd), a Maildir (a folder with
+/// cur/ and new/), a public-inbox v2 archive (the folder holding git/0.git,
+/// git/1.git, ...; a second run reads only new commits), or `-` for one
+/// message on stdin as an MTA pipes it. Reading the same mail twice changes
+/// nothing. Messages that cannot be used are kept with their reason and
+/// counted; ingest fails only when a source cannot be read at all.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// mbox file, Maildir, public-inbox archive, or - for stdin.
+    #[arg(required = true)]
+    sources: Vec<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
+    let mut ctx = Context::open(config)?;
+    let sources = args
+        .sources
+        .iter()
+        .map(|s| ingest::detect(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let started = Instant::now();
+    let summary = ingest_sources(&mut ctx, &sources)?;
+    let elapsed = started.elapsed();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, elapsed);
+    }
+    Ok(())
+}
+
+/// Ingest `sources` with a progress bar on a terminal, then assemble series.
+pub fn ingest_sources(ctx: &mut Context, sources: &[SourceRef]) -> anyhow::Result<Summary> {
+    let mut bar = Bar::default();
+    let mut ingester = Ingester::new(ctx.store.as_mut(), &mut bar);
+    for s in sources {
+        ingester.ingest(s)?;
+    }
+    Ok(ingester.finish(super::now())?)
+}
+
+/// Human summary on stdout.
+pub fn print_summary(s: &Summary, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        s.read as f64 / secs
+    } else {
+        0.0
+    };
+    println!(
+        "read {} messages in {:.2}s ({:.0}/s): {} new, {} already stored, {} unusable",
+        s.read,
+        secs,
+        rate,
+        s.new,
+        s.duplicates,
+        s.unusable.len()
+    );
+    println!(
+        "series: {} in store, {} new, {} updated, {} superseded",
+        s.series_total, s.series_new, s.series_updated, s.series_superseded
+    );
+    for u in &s.unusable {
+        println!("  unusable {} ({}): {}", u.message_id, u.source, u.reason);
+    }
+}
+
+/// An indicatif bar on stderr; hidden when stderr is not a terminal.
+#[derive(Debug, Default)]
+struct Bar {
+    bar: Option<ProgressBar>,
+    messages: u64,
+}
+
+impl Progress for Bar {
+    fn start(&mut self, source: &SourceRef, bytes: Option<u64>) {
+        let bar = match bytes {
+            Some(n) => ProgressBar::new(n).with_style(
+                ProgressStyle::with_template(
+                    "{prefix} {wide_bar} {bytes}/{total_bytes} {msg} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{prefix} {spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        };
+        bar.set_prefix(source.label());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        self.messages = 0;
+        self.bar = Some(bar);
+    }
+
+    fn advance(&mut self, messages: u64, bytes: u64) {
+        self.messages += messages;
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+            let secs = bar.elapsed().as_secs_f64();
+            let rate = if secs > 0.0 {
+                self.messages as f64 / secs
+            } else {
+                0.0
+            };
+            bar.set_message(format!("{} messages, {rate:.0} msg/s", self.messages));
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! One file per subcommand. Each has an `Args` struct whose doc comments are
+//! the help text, and a `run` function returning the exit code.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+mod demo;
+mod ingest;
+mod init;
+mod series;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    Demo(demo::Args),
+    Init(init::Args),
+    Ingest(ingest::Args),
+    #[command(subcommand)]
+    Series(series::Command),
+}
+
+/// Run one subcommand with the configuration file named on the command line.
+pub fn run(command: Command, config: &Path) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo(args) => demo::run(args),
+        Command::Init(args) => init::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Ingest(args) => ingest::run(args, config).map(|()| ExitCode::SUCCESS),
+        Command::Series(cmd) => series::run(cmd, config).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Seconds since the Unix epoch: the binary is the clock for the library.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,253 @@
+//! `patchgate series list|show|mbox|history`: what the store knows of series.
+
+use crate::context::Context;
+use crate::table::Table;
+use anyhow::{anyhow, bail, Context as _};
+use patchgate_mail::Trailer;
+use patchgate_store::{SeriesFilter, SeriesRecord, State, Store};
+use std::io::Write;
+use std::path::Path;
+
+/// Browse series: list, show, export as an am-ready mbox, history.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List series revisions, newest first.
+    List(ListArgs),
+    /// One series: its revision, patches and collected trailers.
+    Show(ShowArgs),
+    /// An am-ready mbox of the series with collected trailers applied, in
+    /// order; pipe it to `git am`.
+    Mbox(MboxArgs),
+    /// The event log of a series: every step of its life, oldest first.
+    History(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only series in this state (new, testing, tested-pass, superseded, ...).
+    #[arg(long)]
+    state: Option<State>,
+    /// At most this many.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// JSON array of series objects (fields documented in the README).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Series id, the Message-ID of any of its mails, or topic:N for the
+    /// newest revision of a topic.
+    series: String,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MboxArgs {
+    /// Series id, the Message-ID of any of its mails, or topic:N.
+    series: String,
+    /// Write to this file instead of stdout.
+    #[arg(short, long)]
+    output: Option<std::path::PathBuf>,
+}
+
+pub fn run(cmd: Command, config: &Path) -> anyhow::Result<()> {
+    let ctx = Context::open(config)?;
+    match cmd {
+        Command::List(a) => list(&ctx, a),
+        Command::Show(a) => show(&ctx, a),
+        Command::Mbox(a) => mbox(&ctx, a),
+        Command::History(a) => history(&ctx, a),
+    }
+}
+
+/// Resolve a user's series reference to an id, or say what would work.
+pub fn resolve(store: &dyn Store, reference: &str) -> anyhow::Result<i64> {
+    store.find_series(reference)?.ok_or_else(|| {
+        anyhow!(
+            "no series `{reference}`: give a series id, the Message-ID of one of its mails, \
+             or topic:N (see `patchgate series list`)"
+        )
+    })
+}
+
+fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
+    let mut series = ctx.store.list_series(&SeriesFilter {
+        state: a.state,
+        topic: None,
+        limit: None,
+    })?;
+    series.sort_by(|x, y| y.received.cmp(&x.received).then(y.id.cmp(&x.id)));
+    if let Some(n) = a.limit {
+        series.truncate(n);
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&series)?);
+        return Ok(());
+    }
+    let mut t = Table::new(&[
+        "ID", "TOPIC", "VER", "PATCHES", "STATE", "RECEIVED", "AUTHOR", "SUBJECT",
+    ]);
+    for s in &series {
+        t.row(vec![
+            s.id.to_string(),
+            s.topic.to_string(),
+            format!("v{}", s.version),
+            patches_cell(s),
+            state_cell(s),
+            date(s.received),
+            s.author.name.clone(),
+            s.subject.clone(),
+        ]);
+    }
+    print!("{}", t.render(60));
+    println!("{} series", series.len());
+    Ok(())
+}
+
+fn patches_cell(s: &SeriesRecord) -> String {
+    let have = s.total as usize - s.missing.len();
+    if s.complete {
+        s.total.to_string()
+    } else {
+        format!("{have}/{}", s.total)
+    }
+}
+
+fn state_cell(s: &SeriesRecord) -> String {
+    match s.superseded_by {
+        Some(by) => format!("{} by {by}", s.state),
+        None => s.state.to_string(),
+    }
+}
+
+fn show(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
+    let id = resolve(ctx.store.as_ref(), &a.series)?;
+    let d = ctx
+        .store
+        .series_detail(id)?
+        .ok_or_else(|| anyhow!("series {id} vanished while reading it"))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&d)?);
+        return Ok(());
+    }
+    let s = &d.series;
+    println!("Series {}: {}", s.id, s.subject);
+    println!("  version   v{} of topic {}", s.version, s.topic);
+    println!("  author    {} <{}>", s.author.name, s.author.email);
+    println!("  received  {}", date(s.received));
+    println!("  state     {}", state_cell(s));
+    if s.complete {
+        println!("  patches   {} (complete)", s.total);
+    } else {
+        let missing: Vec<String> = s.missing.iter().map(u32::to_string).collect();
+        println!(
+            "  patches   {} of {}; missing {}",
+            s.total as usize - s.missing.len(),
+            s.total,
+            missing.join(", ")
+        );
+    }
+    if !s.tags.is_empty() {
+        println!("  tags      {}", s.tags.join(" "));
+    }
+    if let Some(b) = &s.base_commit {
+        println!("  base      {b}");
+    }
+    match &d.cover {
+        Some(c) => println!("  cover     {}", c.message_id),
+        None => println!("  cover     none"),
+    }
+    let revisions = ctx.store.topic_series(s.topic)?;
+    if revisions.len() > 1 {
+        let list: Vec<String> = revisions
+            .iter()
+            .map(|r| {
+                let mark = if r.id == s.id { "*" } else { "" };
+                format!("v{} ({}{mark})", r.version, r.id)
+            })
+            .collect();
+        println!("  revisions {}", list.join(" → "));
+    }
+    println!();
+    for p in &d.patches {
+        println!("  [{}/{}] {}", p.index, s.total, p.subject);
+        println!("        {}", p.message_id);
+        for c in &p.collected {
+            println!(
+                "        {}: {}  (reply {})",
+                c.trailer.name, c.trailer.value, c.from_message
+            );
+        }
+    }
+    Ok(())
+}
+
+fn mbox(ctx: &Context, a: MboxArgs) -> anyhow::Result<()> {
+    let id = resolve(ctx.store.as_ref(), &a.series)?;
+    let d = ctx
+        .store
+        .series_detail(id)?
+        .ok_or_else(|| anyhow!("series {id} vanished while reading it"))?;
+    if !d.series.missing.is_empty() {
+        let missing: Vec<String> = d.series.missing.iter().map(u32::to_string).collect();
+        bail!(
+            "series {id} is incomplete: patch {} of {} not received; it would not apply as posted",
+            missing.join(", "),
+            d.series.total
+        );
+    }
+    let mut out = Vec::new();
+    for p in &d.patches {
+        let raw = ctx
+            .store
+            .raw_message(&p.message_id)?
+            .ok_or_else(|| anyhow!("patch {} ({}) has no stored bytes", p.index, p.message_id))?;
+        let message = patchgate_mail::parse(&raw);
+        let extra: Vec<Trailer> = p.collected.iter().map(|c| c.trailer.clone()).collect();
+        out.extend_from_slice(&patchgate_mail::render_am(&message, &extra));
+    }
+    match a.output {
+        Some(path) => std::fs::write(&path, &out)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(&out)?,
+    }
+    eprintln!(
+        "series {id}: {} patches, collected trailers applied",
+        d.patches.len()
+    );
+    Ok(())
+}
+
+fn history(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
+    let id = resolve(ctx.store.as_ref(), &a.series)?;
+    let events = ctx.store.events(id)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&events)?);
+        return Ok(());
+    }
+    for e in &events {
+        let detail = match &e.event.detail {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::Object(m) if m.is_empty() => String::new(),
+            v => v.to_string(),
+        };
+        println!(
+            "{}  {:<14} {:<12} {}",
+            date(Some(e.event.at)),
+            e.event.kind,
+            e.event.actor,
+            detail
+        );
+    }
+    Ok(())
+}
+
+/// `2022-08-11 18:52 UTC`, or `-` when unknown.
+pub fn date(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "-".into())
+}
