@@ -1,12 +1,13 @@
 //! The bundled example, examples/calc: `make-list.sh` rebuilds the same
 //! repository bit for bit, and every series in the committed `list.mbox`
-//! does with real `git am -3` what examples/calc/README.md promises.
+//! does with real `git am -3`, `make` and `make check` what
+//! examples/calc/README.md promises.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use patchgate_git::{AmOptions, AmOutcome, Mirror, Oid};
+use patchgate_git::{AmOptions, AmOutcome, Mirror, Oid, Worktree};
 
 fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/calc")
@@ -116,8 +117,19 @@ fn series_of(mails: &[Mail]) -> BTreeMap<String, Series> {
         .collect()
 }
 
-#[test]
-fn rebuilt_example_applies_as_the_readme_says() {
+/// The example rebuilt in a temporary directory, with a mirror of its
+/// repository and the committed list grouped into series.
+struct Example {
+    tmp: tempfile::TempDir,
+    mirror: Mirror,
+    committed: Vec<Mail>,
+    rebuilt: Vec<Mail>,
+    series: BTreeMap<String, Series>,
+    master: Oid,
+    old_master: Oid,
+}
+
+fn rebuild() -> Example {
     let tmp = tempfile::tempdir().expect("tempdir");
     let work = tmp.path().join("work");
     let output = Command::new("sh")
@@ -130,29 +142,11 @@ fn rebuilt_example_applies_as_the_readme_says() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-
     let committed = split(
         &example_dir().join("list.mbox"),
         &tmp.path().join("committed"),
     );
     let rebuilt = split(&work.join("list.mbox"), &tmp.path().join("rebuilt"));
-    // Same mails with the same ids; a patch's Message-ID holds the id of
-    // the commit it was made from, so the rebuilt commits are the same too.
-    let ids = |mails: &[Mail]| {
-        mails
-            .iter()
-            .map(|m| m.message_id.clone())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(ids(&committed), ids(&rebuilt));
-    assert_eq!(committed.len(), 14);
-    let review = committed
-        .iter()
-        .find(|m| m.subject.starts_with("Re:"))
-        .expect("a review reply");
-    assert!(String::from_utf8_lossy(&review.bytes)
-        .contains("\nReviewed-by: Rita Reviewer <rita@example.org>\n"));
-
     let mirror = Mirror::open_or_clone(
         work.join("calc.git").to_str().expect("utf-8"),
         tmp.path().join("calc-mirror.git"),
@@ -167,58 +161,162 @@ fn rebuilt_example_applies_as_the_readme_says() {
         .expect("resolve")
         .expect("master~1");
     let series = series_of(&committed);
-    let names: Vec<&str> = series.keys().map(String::as_str).collect();
+    Example {
+        tmp,
+        mirror,
+        committed,
+        rebuilt,
+        series,
+        master,
+        old_master,
+    }
+}
+
+impl Example {
+    /// Applies a series on `base` in a fresh worktree and hands it to `then`.
+    fn apply<T>(&self, name: &str, base: &Oid, then: impl FnOnce(&Worktree, AmOutcome) -> T) -> T {
+        let options = AmOptions {
+            committer_date: Some("@1700300000 +0000".into()),
+            ..AmOptions::default()
+        };
+        let series = self
+            .series
+            .get(name)
+            .unwrap_or_else(|| panic!("no series {name:?}"));
+        let dir = self.tmp.path().join("jobs").join(name.replace(' ', "-"));
+        let worktree = self.mirror.add_worktree(&dir, base).expect("worktree");
+        let outcome = worktree.am(&series.patches, &options).expect("am runs");
+        then(&worktree, outcome)
+    }
+}
+
+const POW: &str = "calc: add calc_pow v1";
+const MUL: &str = "calc: multiply by repeated addition v1";
+const MOD: &str = "calc: add calc_mod v1";
+const DIV: &str = "calc: round calc_div toward negative infinity v1";
+const ABS_V1: &str = "calc: add calc_abs v1";
+const ABS_V2: &str = "calc: add calc_abs v2";
+const CLAMP: &str = "calc: add calc_clamp v1";
+
+#[test]
+fn rebuilt_example_applies_as_the_readme_says() {
+    let example = rebuild();
+    // Same mails with the same ids; a patch's Message-ID holds the id of
+    // the commit it was made from, so the rebuilt commits are the same too.
+    let ids = |mails: &[Mail]| {
+        mails
+            .iter()
+            .map(|m| m.message_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&example.committed), ids(&example.rebuilt));
+    assert_eq!(example.committed.len(), 14);
+    let review = example
+        .committed
+        .iter()
+        .find(|m| m.subject.starts_with("Re:"))
+        .expect("a review reply");
+    assert!(String::from_utf8_lossy(&review.bytes)
+        .contains("\nReviewed-by: Rita Reviewer <rita@example.org>\n"));
+    let names: Vec<&str> = example.series.keys().map(String::as_str).collect();
     assert_eq!(names.len(), 7, "{names:?}");
 
-    let options = AmOptions {
-        committer_date: Some("@1700300000 +0000".into()),
-        ..AmOptions::default()
-    };
-    let apply = |name: &str, base: &Oid| {
-        let series = &series[name];
-        let dir = tmp.path().join("jobs").join(name.replace(' ', "-"));
-        let worktree = mirror.add_worktree(&dir, base).expect("worktree");
-        worktree.am(&series.patches, &options).expect("am runs")
-    };
-    for name in [
-        "calc: add calc_pow v1",
-        "calc: multiply by repeated addition v1",
-        "calc: add calc_mod v1",
-        // (e): both revisions apply; only v2 builds, which `make` tells.
-        "calc: add calc_abs v1",
-        "calc: add calc_abs v2",
-    ] {
-        let outcome = apply(name, &master);
-        assert!(
-            matches!(outcome, AmOutcome::Applied(ref applied) if applied.commits.len() == series[name].count),
-            "{name} applies on master: {outcome:?}"
-        );
+    // (e): both revisions apply; only v2 builds (the next test).
+    for name in [POW, MUL, MOD, ABS_V1, ABS_V2] {
+        let count = example.series[name].count;
+        example.apply(name, &example.master, |_, outcome| {
+            assert!(
+                matches!(outcome, AmOutcome::Applied(ref applied) if applied.commits.len() == count),
+                "{name} applies on master: {outcome:?}"
+            );
+        });
     }
-
-    let AmOutcome::Failed(failure) =
-        apply("calc: round calc_div toward negative infinity v1", &master)
-    else {
-        panic!("(d) must not apply on master");
-    };
-    assert_eq!(failure.index, 1);
-    assert!(
-        failure.files.contains(&"src/calc.c".to_owned()),
-        "{failure:?}"
-    );
+    example.apply(DIV, &example.master, |_, outcome| {
+        let AmOutcome::Failed(failure) = outcome else {
+            panic!("(d) must not apply on master");
+        };
+        assert_eq!(failure.index, 1);
+        assert!(
+            failure.files.contains(&"src/calc.c".to_owned()),
+            "{failure:?}"
+        );
+    });
 
     // (a) names master as its base, (f) the commit before it: the rebuilt
     // history has the very ids the list recorded.
     assert_eq!(
-        series["calc: add calc_pow v1"].base_commit.as_deref(),
-        Some(master.as_str())
+        example.series[POW].base_commit.as_deref(),
+        Some(example.master.as_str())
     );
-    let clamp = "calc: add calc_clamp v1";
     assert_eq!(
-        series[clamp].base_commit.as_deref(),
-        Some(old_master.as_str())
+        example.series[CLAMP].base_commit.as_deref(),
+        Some(example.old_master.as_str())
     );
-    assert!(
-        matches!(apply(clamp, &old_master), AmOutcome::Applied(_)),
-        "(f) applies on its base"
-    );
+    example.apply(CLAMP, &example.old_master, |_, outcome| {
+        assert!(
+            matches!(outcome, AmOutcome::Applied(_)),
+            "(f) applies on its base"
+        );
+    });
+}
+
+/// Runs `make` then `make check` in the worktree: whether it built, and the
+/// names of the failing TAP tests.
+fn build_and_check(worktree: &Worktree) -> (bool, Vec<String>) {
+    let make = |target: Option<&str>| {
+        let mut command = Command::new("make");
+        command.arg("-s").current_dir(worktree.path());
+        command.args(target);
+        command
+            .output()
+            .expect("make runs (scripts/setup installs it)")
+    };
+    if !make(None).status.success() {
+        return (false, Vec::new());
+    }
+    let check = make(Some("check"));
+    let failing = String::from_utf8_lossy(&check.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("not ok "))
+        .filter_map(|rest| rest.split_once(" - ").map(|(_, name)| name.to_owned()))
+        // The flaky check may fail in any run; the README says so.
+        .filter(|name| name != "add is fast enough")
+        .collect();
+    (true, failing)
+}
+
+#[test]
+fn series_build_and_fail_as_the_readme_says() {
+    let example = rebuild();
+    let known = "div rounds down for negatives".to_owned();
+    let cases: [(&str, &Oid, bool, Vec<String>); 7] = [
+        ("master", &example.master, true, vec![known.clone()]),
+        (POW, &example.master, true, vec![known.clone()]),
+        (
+            MUL,
+            &example.master,
+            true,
+            vec!["mul negative".into(), known.clone()],
+        ),
+        (MOD, &example.master, true, vec![known.clone()]),
+        (ABS_V1, &example.master, false, vec![]),
+        (ABS_V2, &example.master, true, vec![known.clone()]),
+        (CLAMP, &example.old_master, true, vec![known.clone()]),
+    ];
+    for (name, base, builds, failing) in cases {
+        let result = if name == "master" {
+            let dir = example.tmp.path().join("jobs/master");
+            let worktree = example.mirror.add_worktree(&dir, base).expect("worktree");
+            build_and_check(&worktree)
+        } else {
+            example.apply(name, base, |worktree, outcome| {
+                assert!(
+                    matches!(outcome, AmOutcome::Applied(_)),
+                    "{name}: {outcome:?}"
+                );
+                build_and_check(worktree)
+            })
+        };
+        assert_eq!(result, (builds, failing), "{name}");
+    }
 }
