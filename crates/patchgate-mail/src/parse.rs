@@ -197,7 +197,7 @@ fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Conten
         Kind::Reply
     } else if prefix.pull {
         Kind::PullRequest
-    } else if prefix.index == Some(0) && (prefix.patch || prefix.total.is_some()) {
+    } else if prefix.index == Some(0) {
         Kind::Cover
     } else if has_diff {
         Kind::Patch
