@@ -122,15 +122,25 @@ fn line_end(data: &[u8], start: usize) -> usize {
     memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1)
 }
 
-/// Offset of the first byte after any leading blank lines.
+/// Offset of the first byte after any leading empty lines (LF or CRLF).
 fn skip_blank_lines(data: &[u8]) -> usize {
-    data.iter()
-        .position(|&b| b != b'\n' && b != b'\r')
-        .unwrap_or(data.len())
+    let mut i = 0;
+    loop {
+        if data[i..].starts_with(b"\n") {
+            i += 1;
+        } else if data[i..].starts_with(b"\r\n") {
+            i += 2;
+        } else {
+            return i;
+        }
+    }
 }
 
 /// Drop the one blank line that the mbox writer put after the message.
 fn strip_separator_blank(message: &[u8]) -> &[u8] {
+    if message == b"\n" || message == b"\r\n" {
+        return &[];
+    }
     if let Some(m) = message.strip_suffix(b"\r\n\r\n") {
         return &message[..m.len() + 2];
     }
@@ -192,6 +202,9 @@ pub struct Splitter<R> {
     started: bool,
     whole: bool,
     done: bool,
+    /// The line read before the current one was empty (the envelope line
+    /// included, as in the slice splitter).
+    prev_blank: bool,
 }
 
 impl<R: BufRead> Splitter<R> {
@@ -202,6 +215,7 @@ impl<R: BufRead> Splitter<R> {
             started: false,
             whole: false,
             done: false,
+            prev_blank: false,
         }
     }
 
@@ -235,7 +249,7 @@ impl<R: BufRead> Iterator for Splitter<R> {
                 Ok(_) => {}
             }
             if !self.started {
-                if line.iter().all(|&b| b == b'\n' || b == b'\r') {
+                if line == b"\n" || line == b"\r\n" {
                     continue;
                 }
                 self.started = true;
@@ -244,12 +258,11 @@ impl<R: BufRead> Iterator for Splitter<R> {
                     continue;
                 }
             }
+            let prev_blank =
+                std::mem::replace(&mut self.prev_blank, line == b"\n" || line == b"\r\n");
             let separator = !self.whole
                 && line.starts_with(b"From ")
-                && (self.current.is_empty()
-                    || self.current.ends_with(b"\n\n")
-                    || self.current.ends_with(b"\n\r\n")
-                    || is_envelope_line(&line));
+                && (self.current.is_empty() || prev_blank || is_envelope_line(&line));
             if separator {
                 if let Some(message) = self.take() {
                     return Some(Ok(message));

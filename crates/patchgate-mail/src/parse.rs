@@ -75,18 +75,24 @@ pub fn parse(raw: &[u8]) -> Message {
     let list_id = raw_header("List-Id").and_then(|v| list_id(&v));
 
     let from = match mail.from().and_then(|a| a.first()) {
-        Some(addr) => Person {
-            name: addr
-                .name
-                .as_deref()
-                .map(fold_whitespace)
-                .unwrap_or_default(),
-            email: addr
-                .address
-                .as_deref()
-                .map(normalize_email)
-                .unwrap_or_default(),
-        },
+        Some(addr) => {
+            let person = Person {
+                name: addr
+                    .name
+                    .as_deref()
+                    .map(fold_whitespace)
+                    .unwrap_or_default(),
+                email: addr
+                    .address
+                    .as_deref()
+                    .map(normalize_email)
+                    .unwrap_or_default(),
+            };
+            if person.email.is_empty() {
+                problems.push("From header has no address".to_string());
+            }
+            person
+        }
         None => {
             problems.push("no From header with an address".to_string());
             Person::default()

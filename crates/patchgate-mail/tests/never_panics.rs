@@ -9,6 +9,7 @@ use patchgate_mail::{mbox, parse, render_am, subject};
 fn mail_like() -> impl Strategy<Value = Vec<u8>> {
     let pieces = prop::sample::select(vec![
         "From a@b Mon Sep 17 00:00:00 2001\n",
+        "From e\n",
         "From: =?UTF-8?B?w7Y=?= <a@b>\n",
         "Subject: Re: [PATCH v2 1/3] x\n",
         "Message-ID: <x@y>\n",
@@ -44,7 +45,7 @@ fn mail_like() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
     #[test]
     fn parse_and_render_never_panic(raw in mail_like()) {
