@@ -88,6 +88,8 @@ pub struct Message {
     /// Trailers written in this mail itself, never from quoted (`> `) lines.
     pub trailers: Vec<Trailer>,
     /// The unified diff, starting at the first `diff --git` (or `---`/`+++`) line.
+    /// Set for [`Kind::Patch`] only: a diff suggested in a reply stays in
+    /// `body`, and a cover letter's interdiff is not the series' patch.
     pub diff: Option<String>,
     /// Paths touched by `diff` (both sides of a rename).
     pub files: Vec<String>,

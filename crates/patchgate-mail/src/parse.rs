@@ -197,8 +197,8 @@ struct Content {
 /// `format-patch --interdiff` puts one there.
 fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Content {
     let inline = diff::find(&parts.text);
-    let attached = || parts.patches.iter().find_map(|p| diff::find(p));
-    let has_diff = inline.is_some() || attached().is_some();
+    let attached = parts.patches.iter().find_map(|p| diff::find(p));
+    let has_diff = inline.is_some() || attached.is_some();
     let kind = if prefix.reply {
         Kind::Reply
     } else if prefix.pull {
@@ -220,7 +220,7 @@ fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Conten
     };
     match kind {
         Kind::Patch => {
-            let (message, diff) = match (inline, attached()) {
+            let (message, diff) = match (inline, attached) {
                 (Some(found), _) => (commit_message(found.before), found.diff),
                 (None, Some(found)) => {
                     // Commit message in the mail text, diff attached; or a
