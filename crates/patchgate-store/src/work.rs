@@ -182,6 +182,10 @@ pub struct Run {
     /// What the suite printed; capped at [`OUTPUT_CAP`] bytes when stored.
     pub output: String,
     pub tests: Vec<TestOutcome>,
+    /// How the run ended and what was parsed, as the caller models it
+    /// (the gate's `SuiteRun`); read back when a stored run is reused.
+    #[serde(default)]
+    pub detail: Value,
 }
 
 /// The answer of [`crate::Store::record_run`].

@@ -22,12 +22,13 @@ pub(super) fn record(conn: &mut Connection, run: &Run) -> Result<Recorded> {
         )
     };
     let output = cap_output(&run.output, OUTPUT_CAP);
+    let detail = to_json(&run.detail, "run detail")?;
     let tx = write_tx(conn, "a run")?;
     let inserted = tx
         .prepare_cached(
             "INSERT INTO runs (commit_id, suite, fingerprint, attempt, status, started,
-                 duration_ms, output)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 duration_ms, output, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (commit_id, fingerprint, attempt) DO NOTHING",
         )
         .and_then(|mut st| {
@@ -39,7 +40,8 @@ pub(super) fn record(conn: &mut Connection, run: &Run) -> Result<Recorded> {
                 run.status,
                 run.started,
                 i64::try_from(run.duration_ms).unwrap_or(i64::MAX),
-                output
+                output,
+                detail
             ])
         })
         .step(what)?;
@@ -81,13 +83,14 @@ pub(super) fn runs_for(
     let what = || format!("reading the runs of {fingerprint} on {commit}");
     let mut st = conn
         .prepare_cached(
-            "SELECT id, suite, attempt, status, started, duration_ms, output FROM runs
+            "SELECT id, suite, attempt, status, started, duration_ms, output, detail FROM runs
              WHERE commit_id = ?1 AND fingerprint = ?2 ORDER BY attempt",
         )
         .step(what)?;
     let rows = st
         .query_map(params![commit, fingerprint], |r| {
-            Ok(RunRecord {
+            let detail: String = r.get(7)?;
+            let record = RunRecord {
                 id: r.get(0)?,
                 run: Run {
                     commit: commit.to_string(),
@@ -99,13 +102,17 @@ pub(super) fn runs_for(
                     duration_ms: r.get::<_, i64>(5)?.max(0) as u64,
                     output: r.get(6)?,
                     tests: Vec::new(),
+                    detail: Value::Null,
                 },
-            })
+            };
+            Ok((record, detail))
         })
         .step(what)?;
     let mut out = Vec::new();
     for row in rows {
-        out.push(row.step(what)?);
+        let (mut record, detail) = row.step(what)?;
+        record.run.detail = from_json(&detail, "run detail", || format!("run {}", record.id))?;
+        out.push(record);
     }
     let mut tests = conn
         .prepare_cached("SELECT name, status FROM run_tests WHERE run_id = ?1 ORDER BY rowid")

@@ -172,10 +172,20 @@ CREATE TABLE verdicts (
 CREATE INDEX verdicts_series ON verdicts(series_id, branch, id);
 "#,
     },
+    Migration {
+        version: 3,
+        name: "runs keep how they ended and what was parsed",
+        sql: r#"
+-- JSON of the gate's SuiteRun (how the run ended, the parsed results with
+-- their completeness and problems): what classification reads back when a
+-- stored run is reused.
+ALTER TABLE runs ADD COLUMN detail TEXT NOT NULL DEFAULT 'null';
+"#,
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 /// The version a database is at: the highest recorded migration, 0 for a
 /// database patchgate has never touched.

@@ -200,6 +200,7 @@ fn run(commit: &str, attempt: u32, started: i64, tests: &[(&str, &str)]) -> Run 
                 status: s.to_string(),
             })
             .collect(),
+        detail: json!({ "exit_code": 0 }),
     }
 }
 
@@ -226,6 +227,7 @@ pub fn runs_are_deduplicated_and_shared(h: &dyn Harness) {
     );
     assert_eq!(runs[0].run.tests[0].status, "pass", "the first copy stands");
     assert_eq!(runs[0].run.started, 10);
+    assert_eq!(runs[0].run.detail, json!({ "exit_code": 0 }));
     assert!(store
         .runs_for(&base, "another-fp")
         .expect("runs")
