@@ -194,3 +194,39 @@ fn cpu_seconds() -> Option<f64> {
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
 }
+
+/// Reconciling a large archive: 10,000 series of 5 patches, applied once
+/// (all new) and again (all unchanged). Run like the insert benchmark.
+#[test]
+#[ignore = "benchmark: prints a figure, asserts nothing about speed"]
+fn bench_apply_assembly_10k_series() {
+    let db = SqliteFile::new();
+    let mut store = SqliteStore::open(&db.path).expect("create");
+    let series: Vec<_> = (0..10_000)
+        .map(|i| {
+            let ids: Vec<String> = (1..=5).map(|p| format!("{i}.{p}@bench")).collect();
+            let patches: Vec<(u32, &str)> = ids
+                .iter()
+                .enumerate()
+                .map(|(p, id)| (p as u32 + 1, id.as_str()))
+                .collect();
+            conformance::series(
+                &format!("{i}.0@bench"),
+                Some(&format!("{i}.0@bench")),
+                &patches,
+                5,
+            )
+        })
+        .collect();
+    let a = conformance::assembly(series);
+    for round in ["first (all new)", "second (unchanged)"] {
+        let start = std::time::Instant::now();
+        let changes = store.apply_assembly(&a, 1).expect("apply");
+        println!(
+            "apply_assembly {round}: {:.2}s, {} new, {} unchanged",
+            start.elapsed().as_secs_f64(),
+            changes.new,
+            changes.unchanged
+        );
+    }
+}

@@ -318,6 +318,8 @@ fn write_fields(
         .as_deref()
         .or_else(|| s.patches.first().map(|p| p.message_id.as_str()))
         .unwrap_or(&s.key);
+    let missing = to_json(&s.missing, "missing patches")?;
+    let tags = to_json(&s.tags, "tags")?;
     tx.prepare_cached(
         "UPDATE series SET key = ?2, topic_id = ?3, version = ?4, subject = ?5,
              author_name = ?6, author_email = ?7, message_id = ?8, cover_id = ?9, total = ?10,
@@ -339,8 +341,8 @@ fn write_fields(
             s.total,
             s.received,
             s.complete,
-            to_json(&s.missing, "missing patches").unwrap_or_else(|_| "[]".into()),
-            to_json(&s.tags, "tags").unwrap_or_else(|_| "[]".into()),
+            missing,
+            tags,
             s.base_commit,
             s.change_id,
             superseded_by,
