@@ -344,7 +344,7 @@ mod tests {
 
     #[test]
     fn diff_ends_at_last_hunk_line_before_signature() {
-        let f = find(PATCH).expect("diff");
+        let f = find(PATCH).expect("the constant holds a diff");
         assert!(f.diff.starts_with("diff --git a/a b/a\n"));
         assert!(f.diff.ends_with("+y\n \n"));
         assert!(f.before.ends_with("\n\n"));
