@@ -1,0 +1,248 @@
+//! Every kind of source `patchgate ingest` accepts, through the binary: mbox
+//! files in both dialects and both line ends, a Maildir, a public-inbox v2
+//! archive read again after it grew, one message on stdin; and the two ways a
+//! source cannot be read at all.
+
+use crate::mails::{self, Envelope, FROM_LINE, GREET_1, GREET_2, GREET_COVER, QUOTED_FROM_LINE};
+use crate::util::{git, git_with_stdin, num, text, Dir};
+use serde_json::Value;
+use std::path::Path;
+
+/// The summary counts a test cares about: read, new, duplicates, unusable.
+fn counts(summary: &Value) -> (i64, i64, i64, usize) {
+    let unusable = summary["unusable"]
+        .as_array()
+        .unwrap_or_else(|| panic!("`unusable` is not an array in {summary:#}"))
+        .len();
+    (
+        num(summary, "read"),
+        num(summary, "new"),
+        num(summary, "duplicates"),
+        unusable,
+    )
+}
+
+/// The one series the greet mails make, as `series show --json` prints it.
+fn greet_series(dir: &Dir) -> Value {
+    let list = dir.series();
+    assert_eq!(list.len(), 1, "one series expected: {list:#?}");
+    let show = dir.json(&["series", "show", GREET_COVER]);
+    assert_eq!(text(&show, "subject"), "greet: say hello and goodbye");
+    assert_eq!(num(&show, "version"), 2);
+    assert_eq!(num(&show, "total"), 2);
+    assert_eq!(show["complete"], true, "{show:#}");
+    assert_eq!(text(&show, "message_id"), GREET_COVER);
+    assert_eq!(show["author"]["email"], "ada@example.org");
+    let patches: Vec<&str> = show["patches"]
+        .as_array()
+        .expect("patches is an array")
+        .iter()
+        .map(|p| text(p, "message_id"))
+        .collect();
+    assert_eq!(patches, [GREET_1, GREET_2]);
+    show
+}
+
+/// Apply `series mbox` of the greet series to a fresh repository and return
+/// the first commit's message, so the escaped lines can be checked.
+fn am_greet(dir: &Dir, name: &str) -> String {
+    let mbox = dir.ok(&["series", "mbox", GREET_COVER]).stdout_bytes;
+    let repo = dir.path().join(format!("repo-{name}"));
+    std::fs::create_dir_all(&repo).expect("repo folder");
+    git(&repo, &["init", "-q", "-b", "master"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "base"]);
+    git_with_stdin(
+        &repo,
+        &["am", "-q", "--patch-format=mboxrd"],
+        Some(mbox.as_slice()),
+    );
+    let hello = std::fs::read_to_string(repo.join("hello.txt")).expect("hello.txt applied");
+    assert_eq!(hello, "hello\nworld\n");
+    let goodbye = std::fs::read_to_string(repo.join("goodbye.txt")).expect("goodbye.txt applied");
+    assert_eq!(goodbye, "goodbye\n");
+    git(&repo, &["log", "--format=%B", "-1", "HEAD~1"])
+}
+
+#[test]
+fn mbox_in_each_dialect_and_line_end_gives_the_same_series() {
+    let mut shown: Vec<(String, Value)> = Vec::new();
+    for env in Envelope::ALL {
+        let dir = Dir::new();
+        let file = dir.write(&format!("{}.mbox", env.name()), env.mbox(&mails::greet()));
+        let summary = dir.ingest(&[&file]);
+        assert_eq!(counts(&summary), (3, 3, 0, 0), "{}: {summary:#}", env.name());
+        let show = greet_series(&dir);
+        let message = am_greet(&dir, &env.name());
+        assert!(
+            message.lines().any(|l| l == FROM_LINE),
+            "{}: the escaped `From ` line lost its text:\n{message}",
+            env.name()
+        );
+        if env.rd {
+            // Only mboxrd can tell an original `>From ` from an escaped `From `.
+            assert!(
+                message.lines().any(|l| l == QUOTED_FROM_LINE),
+                "{}: the `>From ` line lost its quote:\n{message}",
+                env.name()
+            );
+        }
+        shown.push((env.name(), show));
+    }
+    let (first_name, first) = &shown[0];
+    for (name, show) in &shown[1..] {
+        assert_eq!(show, first, "{name} differs from {first_name}");
+    }
+}
+
+#[test]
+fn maildir_messages_in_cur_and_new_are_read_and_dot_files_skipped() {
+    let dir = Dir::new();
+    let greet = mails::greet();
+    dir.write("inbox/tmp/.keep", "");
+    dir.write("inbox/new/1660000000.1.host", &greet[0]);
+    dir.write("inbox/cur/1660000001.2.host:2,S", &greet[1]);
+    dir.write("inbox/cur/1660000002.3.host:2,", &greet[2]);
+    dir.write("inbox/cur/.1660000003.4.host", "not a message: a dot file\n");
+    let summary = dir.ingest(&[&dir.path().join("inbox")]);
+    assert_eq!(counts(&summary), (3, 3, 0, 0), "{summary:#}");
+    greet_series(&dir);
+    let again = dir.ingest(&[&dir.path().join("inbox")]);
+    assert_eq!(counts(&again), (3, 0, 3, 0), "{again:#}");
+}
+
+/// Append one commit per mail to the bare epoch repository `repo`, each
+/// adding the message as the blob `m`, as public-inbox writes them.
+fn inbox_append(repo: &Path, mails: &[String]) {
+    if !repo.exists() {
+        std::fs::create_dir_all(repo).expect("epoch folder");
+        git(repo, &["init", "-q", "--bare", "-b", "master"]);
+    }
+    let has_head = crate::util::git_output(
+        repo,
+        &["rev-parse", "--verify", "-q", "refs/heads/master"],
+        None,
+    )
+    .status
+    .success();
+    let mut stream = Vec::new();
+    for (i, m) in mails.iter().enumerate() {
+        let subject = m
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap_or("message");
+        stream.extend_from_slice(b"commit refs/heads/master\n");
+        stream.extend_from_slice(b"committer Inbox <inbox@example.org> 1660000000 +0000\n");
+        stream.extend_from_slice(format!("data {}\n{subject}\n", subject.len() + 1).as_bytes());
+        if i == 0 && has_head {
+            // fast-import does not load existing branches on its own.
+            stream.extend_from_slice(b"from refs/heads/master^0\n");
+        }
+        stream.extend_from_slice(format!("M 100644 inline m\ndata {}\n", m.len()).as_bytes());
+        stream.extend_from_slice(m.as_bytes());
+        stream.extend_from_slice(b"\n");
+    }
+    git_with_stdin(repo, &["fast-import", "--quiet"], Some(&stream));
+}
+
+#[test]
+fn public_inbox_second_run_reads_only_the_commits_added_since() {
+    let dir = Dir::new();
+    let inbox = dir.path().join("lore");
+    let greet = mails::greet();
+    inbox_append(&inbox.join("git/0.git"), &greet[..2]);
+    inbox_append(&inbox.join("git/1.git"), &greet[2..]);
+    let first = dir.ingest(&[&inbox]);
+    assert_eq!(counts(&first), (3, 3, 0, 0), "{first:#}");
+    let show = greet_series(&dir);
+    assert!(
+        show["patches"][0]["collected"]
+            .as_array()
+            .is_some_and(|c| c.is_empty()),
+        "{show:#}"
+    );
+
+    // The list goes on: a review of the cover letter, a new single patch.
+    let ack = mails::reply(
+        "greet-v2-0-ack@example.org",
+        GREET_COVER,
+        "[PATCH v2 0/2] greet: say hello and goodbye",
+        "Acked-by: Grace Hopper <grace@example.org>",
+    );
+    let single = mails::mail(
+        "other-1@example.org",
+        None,
+        "[PATCH] other: unrelated fix",
+        "Wed, 3 Aug 2022 08:00:00 +0000",
+        "A fix.\n\nSigned-off-by: Ada Lovelace <ada@example.org>\n---\n\
+         diff --git a/x b/x\nnew file mode 100644\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+x\n",
+    );
+    inbox_append(&inbox.join("git/1.git"), &[ack, single]);
+    let second = dir.ingest(&[&inbox]);
+    assert_eq!(counts(&second), (2, 2, 0, 0), "{second:#}");
+    assert_eq!(dir.series().len(), 2);
+    let show = dir.json(&["series", "show", GREET_1]);
+    for p in show["patches"].as_array().expect("patches") {
+        let acks: Vec<&Value> = p["collected"]
+            .as_array()
+            .expect("collected is an array")
+            .iter()
+            .map(|c| &c["trailer"]["value"])
+            .collect();
+        assert_eq!(acks, ["Grace Hopper <grace@example.org>"], "{p:#}");
+    }
+
+    let third = dir.ingest(&[&inbox]);
+    assert_eq!(counts(&third), (0, 0, 0, 0), "{third:#}");
+}
+
+#[test]
+fn stdin_dash_reads_one_message() {
+    let dir = Dir::new();
+    let greet = mails::greet();
+    let out = dir
+        .run_with_stdin(&["ingest", "--json", "-"], greet[1].as_bytes())
+        .code(0);
+    assert_eq!(counts(&out.json()), (1, 1, 0, 0), "{}", out.stdout);
+    let list = dir.series();
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!(list[0]["missing"], serde_json::json!([2]));
+    assert_eq!(list[0]["complete"], false);
+    let again = dir
+        .run_with_stdin(&["ingest", "--json", "-"], greet[1].as_bytes())
+        .code(0);
+    assert_eq!(counts(&again.json()), (1, 0, 1, 0), "{}", again.stdout);
+}
+
+#[test]
+fn a_folder_that_is_no_mail_source_exits_2_naming_it_and_the_accepted_kinds() {
+    let dir = Dir::new();
+    let folder = dir.path().join("just-a-folder");
+    std::fs::create_dir_all(folder.join("sub")).expect("folder");
+    let out = dir
+        .run(&["ingest", folder.to_str().expect("utf-8 path")])
+        .code(2);
+    let err = &out.stderr;
+    assert!(err.contains(&folder.display().to_string()), "{err}");
+    for kind in ["mbox", "Maildir", "public-inbox", "- for stdin"] {
+        assert!(err.contains(kind), "`{kind}` not named:\n{err}");
+    }
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn a_missing_file_exits_2_naming_it_once_with_the_reason() {
+    let dir = Dir::new();
+    let missing = dir.path().join("no-such.mbox");
+    let out = dir
+        .run(&["ingest", missing.to_str().expect("utf-8 path")])
+        .code(2);
+    let err = out.stderr.trim_end();
+    let shown = missing.display().to_string();
+    assert!(err.contains(&shown), "{err}");
+    // The reason, once: a reader should not see the OS error twice.
+    assert_eq!(
+        err.matches("No such file or directory").count(),
+        1,
+        "the reason is repeated:\n{err}"
+    );
+}
