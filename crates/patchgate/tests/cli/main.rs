@@ -6,6 +6,7 @@
 //! Each test spawns the built binary against its own temporary folder and
 //! names the behaviour it pins.
 
+mod archives;
 mod mails;
 mod sources;
 mod util;
