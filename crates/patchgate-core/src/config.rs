@@ -55,15 +55,7 @@ pub struct Tree {
     pub rules: IndexMap<String, RuleConfig>,
 }
 
-/// How a suite's output is read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Format {
-    ExitCode,
-    Tap,
-    KvmUnitTests,
-    /// JUnit XML written to this path, relative to the worktree.
-    Junit(String),
-}
+pub use patchgate_results::Format;
 
 /// A named test command.
 #[derive(Debug, Clone)]
@@ -332,22 +324,12 @@ fn suite(key: &str, name: String, s: RawSuite) -> Result<Suite, (String, String)
             )
         })?,
     };
-    let format = match s.format.as_deref().unwrap_or("exit-code") {
-        "exit-code" => Format::ExitCode,
-        "tap" => Format::Tap,
-        "kvm-unit-tests" => Format::KvmUnitTests,
-        f if f.starts_with("junit:") && f.len() > "junit:".len() => {
-            Format::Junit(f["junit:".len()..].to_string())
-        }
-        f => {
-            return Err((
-                format!("{key}.format"),
-                format!(
-                    "`{f}` is not a format; write exit-code, tap, kvm-unit-tests or junit:PATH"
-                ),
-            ))
-        }
-    };
+    let format: Format = s
+        .format
+        .as_deref()
+        .unwrap_or("exit-code")
+        .parse()
+        .map_err(|e| (format!("{key}.format"), format!("{e}")))?;
     let size = |field: &str, v: Option<&str>, default: u64| -> Result<u64, (String, String)> {
         match v {
             None => Ok(default),
@@ -455,9 +437,10 @@ tests = ["tests/**"]
         let s = e.to_string();
         assert!(s.contains("tree.a.suite.x.format"), "{s}");
         assert!(
-            s.contains("exit-code, tap, kvm-unit-tests or junit:PATH"),
+            s.contains("exit-code, tap, kvm-unit-tests, junit:PATH"),
             "{s}"
         );
+        assert!(s.contains("\"tapp\""), "{s}");
     }
 
     #[test]

@@ -7,3 +7,6 @@
 
 pub mod config;
 pub mod ingest;
+pub mod series_mbox;
+pub mod testing;
+pub mod worker;

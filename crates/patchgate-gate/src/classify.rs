@@ -10,8 +10,13 @@ use patchgate_results::{Parsed, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-/// Per test name: how many recorded runs, and how many of them flipped
-/// between pass and fail relative to the run before.
+/// Per test name: how many recorded runs, and on how many commits the test
+/// both passed and failed (proven flaky there).
+///
+/// Flakiness is measured on one commit at a time: a test that passes on a
+/// hundred commits and fails on the one that broke it has flipped, but it
+/// is not flaky, and counting flips across commits would excuse exactly the
+/// regressions the gate exists to catch.
 pub type History = HashMap<String, (u32, u32)>;
 
 /// What a test's result means for the series.
@@ -49,17 +54,18 @@ impl Class {
 pub struct FlakeThreshold {
     /// Fewer recorded runs than this say nothing.
     pub min_runs: u32,
-    /// flips / runs at or above this is flaky.
+    /// Commits with mixed results per recorded run, at or above which the
+    /// test is flaky (given at least one such commit).
     pub rate: f64,
 }
 
 impl Default for FlakeThreshold {
-    /// A test that flipped in at least one of ten of its last five or more
-    /// runs is not evidence against anybody.
+    /// A test once seen both passing and failing on the same commit is
+    /// not evidence against anybody.
     fn default() -> Self {
         FlakeThreshold {
-            min_runs: 5,
-            rate: 0.1,
+            min_runs: 1,
+            rate: 0.0,
         }
     }
 }
@@ -67,8 +73,8 @@ impl Default for FlakeThreshold {
 impl FlakeThreshold {
     fn is_flaky(&self, history: &History, name: &str) -> bool {
         match history.get(name) {
-            Some(&(runs, flips)) if runs > 0 && runs >= self.min_runs => {
-                f64::from(flips) / f64::from(runs) >= self.rate
+            Some(&(runs, mixed)) if runs > 0 && runs >= self.min_runs && mixed > 0 => {
+                f64::from(mixed) / f64::from(runs) >= self.rate
             }
             _ => false,
         }

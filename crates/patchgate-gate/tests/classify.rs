@@ -28,7 +28,7 @@ fn runs(statuses: &[Option<Status>]) -> Vec<SuiteRun> {
 
 #[test]
 fn classes_table() {
-    // (case, base attempts, series attempts, history (runs, flips), class)
+    // (case, base attempts, series attempts, history (runs, commits with mixed results), class)
     type Row = (
         &'static str,
         &'static [Option<Status>],
@@ -67,24 +67,24 @@ fn classes_table() {
             Class::Flaky,
         ),
         (
-            "flaky: history flips often",
+            "flaky: proven flaky on another commit",
             &[Some(P)],
             &[Some(F), Some(F)],
-            Some((20, 6)),
+            Some((20, 1)),
             Class::Flaky,
         ),
         (
-            "history below threshold is no excuse",
+            "passing on many commits, failing on this one, is no excuse",
             &[Some(P)],
             &[Some(F)],
-            Some((20, 1)),
+            Some((20, 0)),
             Class::Regression,
         ),
         (
-            "too little history says nothing",
+            "no history says nothing",
             &[Some(P)],
             &[Some(F)],
-            Some((2, 2)),
+            Some((0, 0)),
             Class::Regression,
         ),
         (

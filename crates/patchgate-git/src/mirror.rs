@@ -43,6 +43,10 @@ impl Mirror {
     /// Like [`Mirror::open_or_clone`], with git in the given environment.
     pub fn open_or_clone_with(source: &str, dir: impl AsRef<Path>, env: GitEnv) -> Result<Mirror> {
         let dir = absolute(dir.as_ref())?;
+        let parent = dir.parent().unwrap_or(Path::new("/")).to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+        // Two workers starting at once must not both clone.
+        let _lock = MirrorLock::take(&dir)?;
         if dir.join("HEAD").is_file() {
             return Ok(Mirror { dir, env });
         }
@@ -53,8 +57,6 @@ impl Mirror {
                 detail: "the directory exists but is not a bare git repository".into(),
             });
         }
-        let parent = dir.parent().unwrap_or(Path::new("/")).to_path_buf();
-        std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
         // Clone beside the final place and rename: a clone cut short by a
         // crash then never looks like a usable mirror.
         let partial = dir.with_extension("partial");
@@ -83,6 +85,12 @@ impl Mirror {
         Ok(Mirror { dir, env })
     }
 
+    /// Hold the mirror's lock while git changes what all its users share
+    /// (refs, the worktree list); released when the guard is dropped.
+    pub(crate) fn lock(&self) -> Result<MirrorLock> {
+        MirrorLock::take(&self.dir)
+    }
+
     /// The bare repository's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -99,6 +107,7 @@ impl Mirror {
     /// Brings branches and tags up to date with upstream, dropping those
     /// deleted there.
     pub fn fetch(&self) -> Result<()> {
+        let _lock = self.lock()?;
         self.git()
             .args(["fetch", "--prune", "--quiet", "origin"])
             .run()?;
@@ -304,4 +313,27 @@ impl Mirror {
 /// runs in other directories, finds it.
 pub(crate) fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).map_err(io_error(path))
+}
+
+/// An exclusive advisory lock on a mirror, across threads and processes:
+/// `DIR.lock` beside the mirror, held by an open file and released when the
+/// file is closed (also when the holder dies).
+#[derive(Debug)]
+pub(crate) struct MirrorLock {
+    /// Held only to be closed on drop, which releases the lock.
+    _file: std::fs::File,
+}
+
+impl MirrorLock {
+    pub(crate) fn take(mirror: &Path) -> Result<MirrorLock> {
+        let path = mirror.with_extension("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        file.lock().map_err(io_error(&path))?;
+        Ok(MirrorLock { _file: file })
+    }
 }

@@ -92,9 +92,10 @@ impl Mirror {
     /// removed first; any other existing `dir` is an error, never deleted.
     pub fn add_worktree(&self, dir: impl AsRef<Path>, oid: &Oid) -> Result<Worktree> {
         let dir = absolute(dir.as_ref())?;
+        let _lock = self.lock()?;
         if dir.exists() {
             if belongs_to(&dir, self.dir()) {
-                remove_worktree(self, &dir)?;
+                remove_worktree_locked(self, &dir)?;
             } else {
                 return Err(GitError::Unexpected {
                     repo: self.dir().to_path_buf(),
@@ -125,7 +126,14 @@ impl Mirror {
     ///
     /// Call it when no job of this mirror is running: a live worktree under
     /// `jobs_dir` is removed like a stale one.
-    pub fn prune_stale_worktrees(&self, jobs_dir: impl AsRef<Path>) -> Result<usize> {
+    ///
+    /// `in_use` says which directories still belong to a live job (another
+    /// process may be using this mirror right now): those are left alone.
+    pub fn prune_stale_worktrees(
+        &self,
+        jobs_dir: impl AsRef<Path>,
+        in_use: &dyn Fn(&Path) -> bool,
+    ) -> Result<usize> {
         let jobs_dir = absolute(jobs_dir.as_ref())?;
         self.git().args(["worktree", "prune"]).run()?;
         let entries = match std::fs::read_dir(&jobs_dir) {
@@ -136,7 +144,7 @@ impl Mirror {
         let mut removed = 0;
         for entry in entries {
             let path = entry.map_err(io_error(&jobs_dir))?.path();
-            if !path.is_dir() {
+            if !path.is_dir() || in_use(&path) {
                 continue;
             }
             let stale = belongs_to(&path, self.dir()) || orphaned(&path);
@@ -175,6 +183,8 @@ impl Worktree {
     }
 
     /// Applies the patches in `mbox` on the current commit, one commit each.
+    /// The mbox is read as mboxrd (`>From ` lines unescaped), the format
+    /// `patchgate_mail::render_am` writes.
     ///
     /// A series that does not apply is `Ok(AmOutcome::Failed)`, after which
     /// the worktree is back at the commit it started from; `Err` means git
@@ -183,7 +193,7 @@ impl Worktree {
         let base = self.head()?;
         let mut cmd = self
             .git()
-            .args(["am", "--no-gpg-sign"])
+            .args(["am", "--no-gpg-sign", "--patch-format=mboxrd"])
             .env("GIT_COMMITTER_NAME", &options.committer_name)
             .env("GIT_COMMITTER_EMAIL", &options.committer_email);
         if options.three_way {
@@ -296,6 +306,12 @@ impl Drop for Worktree {
 /// Unregisters and deletes a worktree directory, falling back to deleting
 /// the directory when git refuses (e.g. its entry is already gone).
 fn remove_worktree(mirror: &Mirror, dir: &Path) -> Result<()> {
+    let _lock = mirror.lock()?;
+    remove_worktree_locked(mirror, dir)
+}
+
+/// [`remove_worktree`] for a caller that holds the mirror's lock already.
+fn remove_worktree_locked(mirror: &Mirror, dir: &Path) -> Result<()> {
     let output = mirror
         .git()
         .args(["worktree", "remove", "--force", "--force"])

@@ -156,7 +156,12 @@ fn dropped_and_crashed_worktrees_are_cleared() {
         .add_worktree(jobs.join("unrelated"), &oid(&base))
         .is_err());
 
-    assert_eq!(mirror.prune_stale_worktrees(&jobs).expect("prune"), 1);
+    assert_eq!(
+        mirror
+            .prune_stale_worktrees(&jobs, &|_| false)
+            .expect("prune"),
+        1
+    );
     assert!(!jobs.join("crashed").exists());
     assert!(
         jobs.join("unrelated").exists(),

@@ -48,3 +48,29 @@ pub fn open_store(config: &Config) -> anyhow::Result<Box<dyn Store>> {
         ),
     }
 }
+
+/// The wall clock, for the library's stages.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl patchgate_core::testing::Clock for SystemClock {
+    fn now(&self) -> i64 {
+        crate::commands::now()
+    }
+}
+
+/// The sandbox suites run in. Refuses to run unconfined: without bubblewrap
+/// the error says how to install it.
+pub fn sandbox() -> anyhow::Result<patchgate_sandbox::Sandbox> {
+    let sandbox = patchgate_sandbox::Sandbox::new(patchgate_sandbox::Config::default()).context(
+        "cannot set up the sandbox suites run in (run scripts/setup to install bubblewrap)",
+    )?;
+    let enforced = sandbox.capabilities().enforced();
+    if !enforced.all() {
+        tracing::warn!(
+            "sandbox limits not all enforced: {}",
+            sandbox.capabilities().summary()
+        );
+    }
+    Ok(sandbox)
+}

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 mod demo;
 mod ingest;
 mod init;
+mod run;
 mod series;
+mod test;
+mod worker;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -16,6 +19,9 @@ pub enum Command {
     Ingest(ingest::Args),
     #[command(subcommand)]
     Series(series::Command),
+    Test(test::Args),
+    Run(run::Args),
+    Worker(worker::Args),
 }
 
 /// Run one subcommand with the configuration file named on the command line.
@@ -25,6 +31,9 @@ pub fn run(command: Command, config: &Path) -> anyhow::Result<ExitCode> {
         Command::Init(args) => init::run(args).map(|()| ExitCode::SUCCESS),
         Command::Ingest(args) => ingest::run(args, config).map(|()| ExitCode::SUCCESS),
         Command::Series(cmd) => series::run(cmd, config).map(|()| ExitCode::SUCCESS),
+        Command::Test(args) => test::run(args, config),
+        Command::Run(args) => run::run(args, config),
+        Command::Worker(args) => worker::run(args, config).map(|()| ExitCode::SUCCESS),
     }
 }
 

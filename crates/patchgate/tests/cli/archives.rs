@@ -71,7 +71,10 @@ fn assert_has_keys(v: &Value, want: &[&str], what: &str) {
 
 fn assert_person(v: &Value, what: &str) {
     assert_has_keys(v, &["name", "email"], what);
-    assert!(v["name"].is_string() && v["email"].is_string(), "{what}: {v:#}");
+    assert!(
+        v["name"].is_string() && v["email"].is_string(),
+        "{what}: {v:#}"
+    );
 }
 
 /// The series object's fields and their JSON types.
@@ -119,7 +122,10 @@ fn kvmarm_archive_reads_all_230_mails_none_unusable_into_24_series() {
         assert_series_shape(s);
     }
     let complete = list.iter().filter(|s| s["complete"] == true).count();
-    assert_eq!(complete, 23, "all but the 23-patch posting missing 9 patches");
+    assert_eq!(
+        complete, 23,
+        "all but the 23-patch posting missing 9 patches"
+    );
 }
 
 #[test]
@@ -220,11 +226,9 @@ fn series_show_of_pmu_v4_has_every_field_and_marc_ack_on_each_patch() {
         for t in p["trailers"].as_array().expect("trailers is an array") {
             assert_has_keys(t, &["name", "value"], "trailer");
         }
-        let signed = p["trailers"]
-            .as_array()
-            .expect("trailers")
-            .iter()
-            .any(|t| t["name"] == "Signed-off-by" && t["value"] == "Ricardo Koller <ricarkol@google.com>");
+        let signed = p["trailers"].as_array().expect("trailers").iter().any(|t| {
+            t["name"] == "Signed-off-by" && t["value"] == "Ricardo Koller <ricarkol@google.com>"
+        });
         assert!(signed, "patch {n} lost its own sign-off: {p:#}");
         let acked = p["collected"]
             .as_array()

@@ -70,7 +70,12 @@ fn mbox_in_each_dialect_and_line_end_gives_the_same_series() {
         let dir = Dir::new();
         let file = dir.write(&format!("{}.mbox", env.name()), env.mbox(&mails::greet()));
         let summary = dir.ingest(&[&file]);
-        assert_eq!(counts(&summary), (3, 3, 0, 0), "{}: {summary:#}", env.name());
+        assert_eq!(
+            counts(&summary),
+            (3, 3, 0, 0),
+            "{}: {summary:#}",
+            env.name()
+        );
         let show = greet_series(&dir);
         let message = am_greet(&dir, &env.name());
         assert!(
@@ -102,7 +107,10 @@ fn maildir_messages_in_cur_and_new_are_read_and_dot_files_skipped() {
     dir.write("inbox/new/1660000000.1.host", &greet[0]);
     dir.write("inbox/cur/1660000001.2.host:2,S", &greet[1]);
     dir.write("inbox/cur/1660000002.3.host:2,", &greet[2]);
-    dir.write("inbox/cur/.1660000003.4.host", "not a message: a dot file\n");
+    dir.write(
+        "inbox/cur/.1660000003.4.host",
+        "not a message: a dot file\n",
+    );
     let summary = dir.ingest(&[&dir.path().join("inbox")]);
     assert_eq!(counts(&summary), (3, 3, 0, 0), "{summary:#}");
     greet_series(&dir);

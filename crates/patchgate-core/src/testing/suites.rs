@@ -1,0 +1,230 @@
+//! Running one suite on one commit, in the sandbox, with retries; and the
+//! runs shared through the store.
+//!
+//! A run is keyed by (commit, suite fingerprint), so the base's runs are
+//! made once and shared by every series on that base, and a series tested
+//! again (or a job taken over after its worker died) reuses the attempts
+//! already recorded and only makes the ones still missing.
+
+use patchgate_gate::{RunOutcome, SuiteRun};
+use patchgate_results::{Format, Parsed, Status};
+use patchgate_sandbox::{Limit, Sandbox, Spec};
+use patchgate_store::{Run, Store, TestOutcome};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+use super::TestError;
+use crate::config::Suite;
+
+/// Identifies everything about a suite that can change its results, so a
+/// changed command or limit never reuses old runs.
+pub fn fingerprint(suite: &Suite) -> String {
+    let mut h = Sha256::new();
+    let mut field = |k: &str, v: &str| {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    };
+    field("run", &suite.run);
+    field("format", &suite.format.to_string());
+    field("workdir", &suite.workdir);
+    field("timeout", &suite.timeout.as_millis().to_string());
+    field("memory", &suite.memory.to_string());
+    field("processes", &suite.processes.to_string());
+    field("output", &suite.output.to_string());
+    for (k, v) in &suite.env {
+        field(k, v);
+    }
+    hex::encode(&h.finalize()[..10])
+}
+
+/// Whether another attempt can still tell something: the first attempt did
+/// not pass, and some test that failed in it has not passed since (once it
+/// has, it is proven flaky and more runs add nothing).
+fn wants_retry(runs: &[SuiteRun]) -> bool {
+    let Some(first) = runs.first() else {
+        return true;
+    };
+    if !matches!(first.outcome, RunOutcome::Finished { .. }) {
+        return runs
+            .iter()
+            .all(|r| !matches!(r.outcome, RunOutcome::Finished { .. }));
+    }
+    let failed: Vec<&str> = first
+        .parsed
+        .tests
+        .iter()
+        .filter(|t| t.status == Status::Fail)
+        .map(|t| t.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        return !first.parsed.complete;
+    }
+    failed.iter().any(|name| {
+        !runs[1..]
+            .iter()
+            .any(|r| r.parsed.get(name).is_some_and(|t| t.status == Status::Pass))
+    })
+}
+
+/// `pass`, `fail`, `timeout` or `error`, as stored with each run.
+fn status_word(run: &SuiteRun) -> &'static str {
+    match &run.outcome {
+        RunOutcome::Finished { exit_code: Some(0) } if !run.parsed.has_failure() => "pass",
+        RunOutcome::Finished { .. } => "fail",
+        RunOutcome::Timeout { .. } => "timeout",
+        RunOutcome::Error { .. } | RunOutcome::LimitHit { .. } => "error",
+    }
+}
+
+/// The attempts of `suite` on `commit`: those stored, plus new ones made in
+/// `workdir` while a retry can still tell something.
+#[allow(clippy::too_many_arguments)]
+pub fn runs(
+    store: &mut dyn Store,
+    sandbox: &Sandbox,
+    name: &str,
+    suite: &Suite,
+    commit: &str,
+    workdir: &mut dyn FnMut() -> Result<std::path::PathBuf, TestError>,
+    now: &dyn Fn() -> i64,
+) -> Result<Vec<SuiteRun>, TestError> {
+    let fp = fingerprint(suite);
+    let mut stored = store.runs_for(commit, &fp)?;
+    stored.sort_by_key(|r| r.run.attempt);
+    let mut runs: Vec<SuiteRun> = stored
+        .iter()
+        .filter_map(|r| serde_json::from_value(r.run.detail.clone()).ok())
+        .collect();
+    let max = 1 + suite.retries as usize;
+    while runs.len() < max && (runs.is_empty() || wants_retry(&runs)) {
+        let dir = workdir()?;
+        let started = now();
+        let (run, output, ms) = execute(sandbox, name, suite, commit, &dir)?;
+        let attempt = runs.len() as u32 + 1;
+        store.record_run(&Run {
+            commit: commit.to_string(),
+            suite: name.to_string(),
+            fingerprint: fp.clone(),
+            attempt,
+            status: status_word(&run).to_string(),
+            started,
+            duration_ms: ms,
+            output,
+            tests: run
+                .parsed
+                .tests
+                .iter()
+                .map(|t| TestOutcome {
+                    name: t.name.clone(),
+                    status: t.status.to_string(),
+                })
+                .collect(),
+            detail: serde_json::to_value(&run).unwrap_or_default(),
+        })?;
+        runs.push(run);
+    }
+    Ok(runs)
+}
+
+/// One attempt: the suite's command in the sandbox, its output parsed.
+fn execute(
+    sandbox: &Sandbox,
+    name: &str,
+    suite: &Suite,
+    commit: &str,
+    worktree: &Path,
+) -> Result<(SuiteRun, String, u64), TestError> {
+    let mut env = vec![
+        ("PATCHGATE_SUITE".to_string(), name.to_string()),
+        ("PATCHGATE_COMMIT".to_string(), commit.to_string()),
+    ];
+    env.extend(suite.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let workdir = worktree.join(&suite.workdir);
+    let spec = Spec {
+        command: suite.run.clone(),
+        workdir: workdir.clone(),
+        env,
+        wall_time: suite.timeout,
+        memory_bytes: suite.memory,
+        max_processes: u64::from(suite.processes),
+        max_output_bytes: usize::try_from(suite.output).unwrap_or(usize::MAX),
+    };
+    let outcome = match sandbox.run(&spec) {
+        Ok(o) => o,
+        // A working directory the tree does not have is the series' doing
+        // (or the configuration's): a run that errors, not a crash of ours.
+        Err(patchgate_sandbox::Error::Workdir { .. }) if !workdir.is_dir() => {
+            let message = format!(
+                "the suite's workdir `{}` does not exist in the tree",
+                suite.workdir
+            );
+            let run = SuiteRun {
+                outcome: RunOutcome::Error {
+                    message: message.clone(),
+                },
+                parsed: Parsed {
+                    tests: vec![],
+                    complete: false,
+                    problems: vec![message.clone()],
+                },
+            };
+            return Ok((run, message, 0));
+        }
+        Err(e) => return Err(TestError::Sandbox(e)),
+    };
+    let exit_code = match outcome.status {
+        patchgate_sandbox::Status::Exited(c) => Some(c),
+        patchgate_sandbox::Status::Signaled(_) => None,
+    };
+    let run_outcome = match outcome.limit_hit {
+        Some(Limit::WallTime) => RunOutcome::Timeout {
+            limit: humantime::format_duration(suite.timeout).to_string(),
+        },
+        Some(Limit::Memory) => RunOutcome::LimitHit {
+            limit: "memory".into(),
+        },
+        Some(Limit::Processes) => RunOutcome::LimitHit {
+            limit: "process".into(),
+        },
+        Some(Limit::Output) => RunOutcome::LimitHit {
+            limit: "output".into(),
+        },
+        None => RunOutcome::Finished { exit_code },
+    };
+    let parsed = match &suite.format {
+        Format::Junit { path } => match read_inside(worktree, &workdir.join(path)) {
+            Ok(xml) => patchgate_results::parse(&suite.format, name, exit_code, &xml),
+            Err(why) => Parsed {
+                tests: vec![],
+                complete: false,
+                problems: vec![format!("JUnit report {path}: {why}")],
+            },
+        },
+        f => patchgate_results::parse(f, name, exit_code, &outcome.output),
+    };
+    let text = String::from_utf8_lossy(&outcome.output).into_owned();
+    let ms = u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX);
+    Ok((
+        SuiteRun {
+            outcome: run_outcome,
+            parsed,
+        },
+        text,
+        ms,
+    ))
+}
+
+/// Read a file the suite wrote, refusing anything that leads outside the
+/// worktree: the suite is untrusted and may leave a symlink to a host file.
+fn read_inside(worktree: &Path, file: &Path) -> Result<Vec<u8>, String> {
+    let root = worktree.canonicalize().map_err(|e| e.to_string())?;
+    let real = file
+        .canonicalize()
+        .map_err(|e| format!("not written ({e})"))?;
+    if !real.starts_with(&root) {
+        return Err("points outside the worktree; not read".into());
+    }
+    std::fs::read(&real).map_err(|e| e.to_string())
+}

@@ -1,0 +1,99 @@
+//! `patchgate run`: the main job once.
+
+use crate::commands::ingest::{ingest_sources, print_summary};
+use crate::commands::test::render;
+use crate::context::Context;
+use crate::table::Table;
+use patchgate_core::ingest::{detect, SourceRef, Summary};
+use patchgate_core::worker::Done;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+/// The main job once: ingest the configured sources, schedule a test for
+/// every new revision, run them, judge, and print a summary.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Jobs to run at once.
+    #[arg(long, short = 'j', default_value_t = 1)]
+    jobs: usize,
+    /// Print every series' full report, not only the summary table.
+    #[arg(long)]
+    reports: bool,
+}
+
+pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
+    let mut ctx = Context::open(config)?;
+    let sources = ctx
+        .config
+        .sources
+        .iter()
+        .map(|s| detect(&s.path.to_string_lossy()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (summary, elapsed, done) = cycle(&mut ctx, &sources, args.jobs)?;
+    print_summary(&summary, elapsed);
+    print!("{}", done_table(&ctx, &done, args.reports));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One turn of the main job over `sources`: ingest, schedule, test until
+/// no job is left. Shared with `patchgate demo`.
+pub fn cycle(
+    ctx: &mut Context,
+    sources: &[SourceRef],
+    jobs: usize,
+) -> anyhow::Result<(Summary, Duration, Vec<Done>)> {
+    let started = Instant::now();
+    let summary = ingest_sources(ctx, sources)?;
+    let elapsed = started.elapsed();
+    patchgate_core::worker::schedule(ctx.store.as_mut(), &ctx.config, super::now())?;
+    let stop = AtomicBool::new(false);
+    let name = super::worker::default_name();
+    let mut done = super::worker::run_workers(&ctx.config, &name, jobs, 120, true, &stop)?;
+    done.sort_by_key(|d| d.series);
+    Ok((summary, elapsed, done))
+}
+
+/// The jobs just done, one line each (and each report with `reports`).
+pub fn done_table(ctx: &Context, done: &[Done], reports: bool) -> String {
+    let mut out = String::new();
+    let mut t = Table::new(&["SERIES", "VERDICT", "SUBJECT", "WHY"]);
+    for d in done {
+        let series = d.series.map(|s| s.to_string()).unwrap_or_default();
+        let subject = match d.series.map(|s| ctx.store.get_series(s)) {
+            Some(Ok(Some(s))) => format!("v{} {}", s.version, s.subject),
+            _ => String::new(),
+        };
+        match (&d.report, &d.error) {
+            (Some(r), _) => {
+                let why: Vec<String> = r
+                    .verdict
+                    .blocking()
+                    .map(|b| format!("{}: {}", b.name, b.reason))
+                    .collect();
+                t.row(vec![series, verdict_word(r), subject, why.join("; ")]);
+                if reports {
+                    out.push_str(&render(r));
+                    out.push('\n');
+                }
+            }
+            (None, e) => t.row(vec![
+                series,
+                "error".into(),
+                subject,
+                e.clone().unwrap_or_default(),
+            ]),
+        }
+    }
+    out.push_str(&t.render(100));
+    out
+}
+
+/// `pass` or `fail`.
+pub fn verdict_word(r: &patchgate_core::testing::TestReport) -> String {
+    match r.verdict.verdict {
+        patchgate_gate::VerdictStatus::Pass => "pass".into(),
+        patchgate_gate::VerdictStatus::Fail => "fail".into(),
+    }
+}

@@ -1,0 +1,114 @@
+//! `patchgate test SERIES`: apply and run now, in the foreground.
+
+use crate::commands::series::resolve;
+use crate::context::Context;
+use patchgate_core::testing::{short, TestReport, Tester};
+use patchgate_gate::{Class, RuleStatus, SuiteStatus, VerdictStatus};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Apply a series and run its tree's suites now; print what the gate says.
+///
+/// The series is applied with `git am -3` to its base (its base-commit:, else
+/// each configured base branch), every suite the branch requires runs on it
+/// and on the base in the sandbox, each test is classified against the base,
+/// and the branch's rules are judged. Exits 0 when the verdict is pass, 1
+/// when it is fail. A submitter can run it on a series before posting it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Series id, the Message-ID of any of its mails, or topic:N.
+    series: String,
+    /// Judge against this branch's rules (default: the tree's first branch).
+    #[arg(long)]
+    branch: Option<String>,
+    /// Print the verdict as JSON (fields documented in the README).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
+    let mut ctx = Context::open(config)?;
+    let id = resolve(ctx.store.as_ref(), &args.series)?;
+    let sandbox = crate::context::sandbox()?;
+    let tester = Tester {
+        config: &ctx.config,
+        sandbox: &sandbox,
+        clock: &crate::context::SystemClock,
+        actor: "patchgate test".into(),
+    };
+    let report = tester.test(ctx.store.as_mut(), id, args.branch.as_deref())?;
+    tester.record(ctx.store.as_mut(), &report)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(if report.verdict.verdict == VerdictStatus::Pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The report as a submitter reads it: where it was applied, each suite with
+/// the tests worth a look, each rule with its reason, and the verdict.
+pub fn render(r: &TestReport) -> String {
+    let mut out = String::new();
+    let verdict = match r.verdict.verdict {
+        VerdictStatus::Pass => "PASS",
+        VerdictStatus::Fail => "FAIL",
+    };
+    out.push_str(&format!(
+        "series {} on {}/{}: {verdict}\n",
+        r.series, r.tree, r.branch
+    ));
+    if let (Some(base), Some(why)) = (&r.base, &r.base_reason) {
+        let what = if r.verdict.applied {
+            "applied to"
+        } else {
+            "tried on"
+        };
+        out.push_str(&format!("  {what} {} ({why})\n", short(base)));
+    }
+    if let Some(f) = &r.apply_failure {
+        out.push_str(&format!("  does not apply: {}\n", f.explain()));
+    }
+    for s in &r.verdict.suites {
+        let status = match s.status {
+            SuiteStatus::Pass => "pass",
+            SuiteStatus::Fail => "fail",
+            SuiteStatus::Error => "error",
+            SuiteStatus::Timeout => "timeout",
+        };
+        let count = |c: Class| s.tests.iter().filter(|t| t.class == c).count();
+        out.push_str(&format!(
+            "  suite {}: {status} ({} tests: {} regression, {} pre-existing, {} flaky, {} fixed, {} new)\n",
+            s.name,
+            s.tests.len(),
+            count(Class::Regression),
+            count(Class::PreExisting),
+            count(Class::Flaky),
+            count(Class::Fixed),
+            count(Class::New),
+        ));
+        for t in s.tests.iter().filter(|t| t.class != Class::Ok) {
+            let class = serde_json::to_value(t.class)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            out.push_str(&format!("    {:<13} {} ({})\n", class, t.name, t.status));
+        }
+        for n in &s.notes {
+            out.push_str(&format!("    note: {n}\n"));
+        }
+    }
+    for rule in &r.verdict.rules {
+        let mark = match rule.status {
+            RuleStatus::Pass => "ok     ",
+            RuleStatus::Fail => "FAILED ",
+            RuleStatus::Pending => "pending",
+        };
+        out.push_str(&format!("  rule {mark} {}: {}\n", rule.name, rule.reason));
+    }
+    out
+}

@@ -1,0 +1,110 @@
+//! `patchgate worker`: claim and run jobs until stopped.
+
+use crate::context::{open_store, Context, SystemClock};
+use patchgate_core::config::Config;
+use patchgate_core::testing::Tester;
+use patchgate_core::worker::{work, WorkerOptions};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Claim test jobs from the store and run them until stopped.
+///
+/// Each job is held with a lease renewed by a heartbeat; a worker that dies
+/// loses its jobs when their lease ends, and another worker runs them again,
+/// reusing the runs already recorded. SIGINT or SIGTERM stops the worker
+/// after the jobs in hand.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Jobs to run at once.
+    #[arg(long, short = 'j', default_value_t = 1)]
+    jobs: usize,
+    /// Seconds a claim lasts without a heartbeat.
+    #[arg(long, default_value_t = 120)]
+    lease: i64,
+    /// Stop when no job is left instead of waiting for more.
+    #[arg(long)]
+    until_idle: bool,
+    /// Name in the job table and the event log (default: host:pid).
+    #[arg(long)]
+    name: Option<String>,
+}
+
+pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
+    let ctx = Context::open(config)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    let name = args.name.unwrap_or_else(default_name);
+    let done = run_workers(
+        &ctx.config,
+        &name,
+        args.jobs,
+        args.lease,
+        args.until_idle,
+        &stop,
+    )?;
+    eprintln!("worker {name}: {} jobs done", done.len());
+    Ok(())
+}
+
+/// `host:pid`, so a job table shows which machine and process holds a job.
+pub fn default_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_else(|_| "localhost".into());
+    format!("{}:{}", host.trim(), std::process::id())
+}
+
+/// Run `jobs` worker threads over the configured store until idle or stopped.
+pub fn run_workers(
+    config: &Config,
+    name: &str,
+    jobs: usize,
+    lease: i64,
+    until_idle: bool,
+    stop: &AtomicBool,
+) -> anyhow::Result<Vec<patchgate_core::worker::Done>> {
+    let sandbox = crate::context::sandbox()?;
+    let open = || open_store(config).map_err(|e| format!("{e:#}"));
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs.max(1))
+            .map(|i| {
+                let sandbox = &sandbox;
+                let open = &open;
+                scope.spawn(move || {
+                    let actor = if jobs > 1 {
+                        format!("{name}#{i}")
+                    } else {
+                        name.to_string()
+                    };
+                    let tester = Tester {
+                        config,
+                        sandbox,
+                        clock: &SystemClock,
+                        actor: actor.clone(),
+                    };
+                    let options = WorkerOptions {
+                        name: actor,
+                        lease_secs: lease,
+                        until_idle,
+                        poll: Duration::from_secs(2),
+                    };
+                    work(open, &tester, &SystemClock, &options, stop)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a worker thread panicked".into()))
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut done = Vec::new();
+    for r in results {
+        done.extend(r.map_err(anyhow::Error::msg)?);
+    }
+    Ok(done)
+}
