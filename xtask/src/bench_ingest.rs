@@ -20,12 +20,13 @@ pub struct Args {
     runs: usize,
 }
 
-const PY_MAILBOX: &str = "import mailbox, sys\n\
-n = 0\n\
-for m in mailbox.mbox(sys.argv[1]):\n\
-    m['message-id']; m['subject']; m['from']; m['references']; m.get_payload()\n\
-    n += 1\n\
-print(n, file=sys.stderr)\n";
+const PY_MAILBOX: &str = r#"import mailbox, sys
+n = 0
+for m in mailbox.mbox(sys.argv[1]):
+    m['message-id']; m['subject']; m['from']; m['references']; m.get_payload()
+    n += 1
+print(n, file=sys.stderr)
+"#;
 
 struct Row {
     tool: &'static str,
