@@ -7,6 +7,10 @@
 //! names the behaviour it pins.
 
 mod archives;
+mod arrival;
+mod config;
 mod mails;
+mod rebuild;
+mod roundtrip;
 mod sources;
 mod util;

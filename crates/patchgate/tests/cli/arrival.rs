@@ -1,0 +1,93 @@
+//! Mail arrives out of order, twice, and older revisions after newer ones:
+//! series ids stay what they were, and completeness follows the mail.
+
+use crate::archives::{pmu_v4_patch, PMU, PMU_V1, PMU_V2, PMU_V3, PMU_V4};
+use crate::util::{data, mails_by_id, mbox_of, num, text, Dir};
+use serde_json::{json, Value};
+
+fn only_series(dir: &Dir) -> Value {
+    let list = dir.series();
+    assert_eq!(list.len(), 1, "one series expected: {list:#?}");
+    list[0].clone()
+}
+
+#[test]
+fn a_series_keeps_its_id_while_patches_and_then_its_cover_arrive_in_reverse() {
+    let dir = Dir::new();
+    let archive = data(PMU);
+    let ids: Vec<String> = [PMU_V4.to_string()]
+        .into_iter()
+        .chain((1..=4).map(pmu_v4_patch))
+        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mails = mails_by_id(&archive, &ids);
+    let (cover, patches) = (&mails[0], &mails[1..]);
+
+    // Run 1: patches 4 and 3.
+    let first = dir.write("first.mbox", mbox_of(&[patches[3].clone(), patches[2].clone()]));
+    dir.ingest(&[&first]);
+    let s = only_series(&dir);
+    let id = num(&s, "id");
+    assert_eq!(s["complete"], false, "{s:#}");
+    assert_eq!(s["missing"], json!([1, 2]), "{s:#}");
+    assert_eq!(num(&s, "total"), 4);
+
+    // Run 2: patch 3 again (a re-delivery), then 2, 1, and the cover last.
+    let second = dir.write(
+        "second.mbox",
+        mbox_of(&[
+            patches[2].clone(),
+            patches[1].clone(),
+            patches[0].clone(),
+            cover.clone(),
+        ]),
+    );
+    let summary = dir.ingest(&[&second]);
+    assert_eq!(
+        (num(&summary, "new"), num(&summary, "duplicates")),
+        (3, 1),
+        "{summary:#}"
+    );
+    let s = only_series(&dir);
+    assert_eq!(num(&s, "id"), id, "the id changed when the rest arrived: {s:#}");
+    assert_eq!(s["complete"], true, "{s:#}");
+    assert_eq!(s["missing"], json!([]), "{s:#}");
+    assert_eq!(text(&s, "message_id"), PMU_V4, "the cover names the series");
+    let show = dir.json(&["series", "show", &id.to_string()]);
+    assert_eq!(show["cover"]["message_id"], PMU_V4, "{show:#}");
+
+    // Then the whole archive: older revisions and all the replies. v4 keeps
+    // its id; the older ones are superseded by it.
+    dir.ingest(&[&archive]);
+    let v4 = dir.json(&["series", "show", PMU_V4]);
+    assert_eq!(num(&v4, "id"), id, "{v4:#}");
+    let superseded = dir.json(&["series", "list", "--state", "superseded"]);
+    let superseded = superseded.as_array().expect("an array");
+    let mut covers: Vec<&str> = superseded.iter().map(|s| text(s, "message_id")).collect();
+    covers.sort_unstable();
+    assert_eq!(covers, [PMU_V1, PMU_V2, PMU_V3]);
+    for s in superseded {
+        assert_eq!(text(s, "state"), "superseded");
+        assert_eq!(num(s, "superseded_by"), id, "{s:#}");
+    }
+}
+
+#[test]
+fn series_mbox_of_an_incomplete_series_exits_2_naming_the_missing_patches() {
+    let dir = Dir::new();
+    let ids = [PMU_V4.to_string(), pmu_v4_patch(1), pmu_v4_patch(3)];
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let partial = dir.write("partial.mbox", mbox_of(&mails_by_id(&data(PMU), &ids)));
+    dir.ingest(&[&partial]);
+    let out = dir.run(&["series", "mbox", PMU_V4]).code(2);
+    assert!(out.stdout.is_empty(), "no partial mbox: {}", out.stdout);
+    let err = &out.stderr;
+    assert!(err.contains("incomplete"), "{err}");
+    assert!(err.contains("2, 4 of 4"), "the missing patches are named: {err}");
+
+    // With -o, no file is left behind either.
+    let file = dir.path().join("out.mbox");
+    dir.run(&["series", "mbox", PMU_V4, "-o", file.to_str().expect("utf-8 path")])
+        .code(2);
+    assert!(!file.exists(), "an incomplete series wrote {}", file.display());
+}
