@@ -93,10 +93,10 @@ pub struct RuleConfig {
 /// What went wrong reading a configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}; create it with `patchgate init` or pass --config FILE")]
+    #[error("cannot read {path}: {error}; create it with `patchgate init` or pass --config FILE")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
@@ -182,9 +182,9 @@ pub const DEFAULT_OUTPUT: u64 = 16 << 20;
 impl Config {
     /// Read and validate a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Config::parse(&text, path)
     }

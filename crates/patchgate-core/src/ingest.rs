@@ -50,21 +50,22 @@ impl SourceRef {
 /// Why a source could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("{path}: not a mail source: {why}")]
     Unknown { path: PathBuf, why: String },
-    #[error("{path}: {source}")]
+    #[error("cannot read the public-inbox archive {path}")]
     Git {
         path: PathBuf,
         source: patchgate_git::GitError,
     },
-    #[error("storing messages from {source_label}: {error}")]
+    #[error("storing messages from {source_label}")]
     Store {
         source_label: String,
+        #[source]
         error: patchgate_store::Error,
     },
 }

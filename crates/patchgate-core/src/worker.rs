@@ -10,7 +10,7 @@
 
 use crate::config::Config;
 use crate::testing::{Clock, TestError, TestReport, Tester};
-use patchgate_store::{JobRecord, NewJob, SeriesFilter, State, Store};
+use patchgate_store::{JobFilter, JobRecord, JobStatus, NewJob, SeriesFilter, State, Store};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -105,7 +105,10 @@ pub fn work(
             .claim_job(&options.name, options.lease_secs, clock.now())
             .map_err(|e| e.to_string())?;
         let Some(job) = claimed else {
-            if options.until_idle {
+            // Idle means nothing queued and nothing running: a job held by
+            // a worker that may have died is waited for, and claimed once
+            // its lease ends.
+            if options.until_idle && !busy(store.as_ref()).map_err(|e| e.to_string())? {
                 break;
             }
             std::thread::sleep(options.poll);
@@ -114,6 +117,21 @@ pub fn work(
         done.push(run_job(open, store.as_mut(), tester, clock, options, &job)?);
     }
     Ok(done)
+}
+
+/// Whether any job is queued or running.
+fn busy(store: &dyn Store) -> Result<bool, patchgate_store::Error> {
+    for status in [JobStatus::Queued, JobStatus::Running] {
+        let filter = JobFilter {
+            status: Some(status),
+            limit: Some(1),
+            ..JobFilter::default()
+        };
+        if !store.jobs(&filter)?.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Run one claimed job while a heartbeat keeps its lease.

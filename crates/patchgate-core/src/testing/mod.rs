@@ -55,11 +55,11 @@ pub enum TestError {
     Mbox(#[from] MboxError),
     #[error(transparent)]
     Git(#[from] GitError),
-    #[error("sandbox: {0}")]
+    #[error("cannot run the suite in the sandbox")]
     Sandbox(#[from] patchgate_sandbox::Error),
     #[error(transparent)]
     Store(#[from] patchgate_store::Error),
-    #[error("{path}: {source}")]
+    #[error("cannot create {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

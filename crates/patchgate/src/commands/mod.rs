@@ -7,6 +7,7 @@ use std::process::ExitCode;
 mod demo;
 mod ingest;
 mod init;
+mod jobs;
 mod run;
 mod series;
 mod test;
@@ -22,6 +23,7 @@ pub enum Command {
     Test(test::Args),
     Run(run::Args),
     Worker(worker::Args),
+    Jobs(jobs::Args),
 }
 
 /// Run one subcommand with the configuration file named on the command line.
@@ -34,6 +36,7 @@ pub fn run(command: Command, config: &Path) -> anyhow::Result<ExitCode> {
         Command::Test(args) => test::run(args, config),
         Command::Run(args) => run::run(args, config),
         Command::Worker(args) => worker::run(args, config).map(|()| ExitCode::SUCCESS),
+        Command::Jobs(args) => jobs::run(args, config).map(|()| ExitCode::SUCCESS),
     }
 }
 

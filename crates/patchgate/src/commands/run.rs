@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 /// every new revision, run them, judge, and print a summary.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Jobs to run at once.
+    /// Jobs to run at once; 0 only ingests and schedules, leaving the jobs
+    /// to `patchgate worker` processes (on this or other machines).
     #[arg(long, short = 'j', default_value_t = 1)]
     jobs: usize,
     /// Print every series' full report, not only the summary table.
@@ -48,6 +49,9 @@ pub fn cycle(
     let summary = ingest_sources(ctx, sources)?;
     let elapsed = started.elapsed();
     patchgate_core::worker::schedule(ctx.store.as_mut(), &ctx.config, super::now())?;
+    if jobs == 0 {
+        return Ok((summary, elapsed, Vec::new()));
+    }
     let stop = AtomicBool::new(false);
     let name = super::worker::default_name();
     let mut done = super::worker::run_workers(&ctx.config, &name, jobs, 120, true, &stop)?;

@@ -1,0 +1,9 @@
+//! End-to-end tests of the test stage: the `patchgate` binary applying
+//! series with real git, running suites in the real sandbox and judging
+//! them against the base.
+
+mod util;
+
+mod demo;
+mod replay;
+mod worker;

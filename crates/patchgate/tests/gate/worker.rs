@@ -1,0 +1,90 @@
+//! A worker killed with SIGKILL mid-job loses nothing: once its lease ends
+//! another worker runs the job again, and the result is stored once.
+
+use crate::util::{commit, format_patch, git, publish, repo, Env};
+use patchgate_store::{SqliteStore, Store};
+use std::time::{Duration, Instant};
+
+const T0: i64 = 1_650_000_000;
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn worker_killed_mid_job_loses_nothing() {
+    let env = Env::new("");
+    let work = repo(env.path(), "a.txt", "one\n", T0);
+    git(&work, T0 + 60, &["checkout", "-q", "-b", "topic"]);
+    commit(&work, "b.txt", "two\n", "add b", T0 + 60);
+    let mbox = format_patch(&work, "master..topic", T0 + 60);
+    publish(&work, &env.path().join("up.git"));
+    std::fs::write(env.path().join("list.mbox"), &mbox).expect("mbox");
+    std::fs::write(
+        env.path().join("patchgate.toml"),
+        r#"
+[[source]]
+path = "list.mbox"
+[tree.t]
+repo = "up.git"
+[tree.t.suite.slow]
+run = "sleep 2"
+"#,
+    )
+    .expect("config");
+
+    // Ingest and schedule only; the jobs are left to workers.
+    env.ok(&["run", "--jobs", "0"]);
+    let jobs = env.json(&["jobs", "--json"]);
+    assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{jobs:#}");
+
+    let mut first = env
+        .cmd()
+        .args(["worker", "--lease", "2", "--until-idle", "--name", "first"])
+        .spawn()
+        .expect("worker");
+    wait_for("the suite to start", Duration::from_secs(30), || {
+        let history = env.json(&["series", "history", "1", "--json"]);
+        history
+            .as_array()
+            .is_some_and(|events| events.iter().any(|e| e["kind"] == "testing"))
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    first.kill().expect("SIGKILL the worker");
+    first.wait().expect("reap");
+    let running = env.json(&["jobs", "--json"]);
+    assert_eq!(
+        running[0]["status"], "running",
+        "the dead worker still holds it: {running:#}"
+    );
+
+    env.ok(&["worker", "--lease", "2", "--until-idle", "--name", "second"]);
+
+    let jobs = env.json(&["jobs", "--json"]);
+    assert_eq!(jobs[0]["status"], "done", "{jobs:#}");
+    assert_eq!(jobs[0]["attempts"], 2);
+    assert_eq!(jobs[0]["worker"], "second");
+    let history = env.json(&["series", "history", "1", "--json"]);
+    let verdicts = history.as_array().map(|h| {
+        h.iter()
+            .filter(|e| e["kind"] == "tested-pass" || e["kind"] == "tested-fail")
+            .count()
+    });
+    assert_eq!(verdicts, Some(1), "one verdict: {history:#}");
+
+    // The killed attempt left no run; the base's and the series' runs are
+    // each stored once.
+    let store = SqliteStore::open(&env.path().join(".patchgate/patchgate.sqlite")).expect("store");
+    let h = store.test_history("slow", "slow").expect("history");
+    assert_eq!(h.runs, 2, "{h:?}");
+    assert_eq!(h.failures, 0);
+    // Nothing of the dead worker is left behind once a worker ran again.
+    let work_dirs = std::fs::read_dir(env.path().join(".patchgate/work"))
+        .expect("work dir")
+        .count();
+    assert_eq!(work_dirs, 0, "worktrees are removed, the dead worker's too");
+}
