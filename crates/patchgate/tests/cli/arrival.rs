@@ -24,7 +24,10 @@ fn a_series_keeps_its_id_while_patches_and_then_its_cover_arrive_in_reverse() {
     let (cover, patches) = (&mails[0], &mails[1..]);
 
     // Run 1: patches 4 and 3.
-    let first = dir.write("first.mbox", mbox_of(&[patches[3].clone(), patches[2].clone()]));
+    let first = dir.write(
+        "first.mbox",
+        mbox_of(&[patches[3].clone(), patches[2].clone()]),
+    );
     dir.ingest(&[&first]);
     let s = only_series(&dir);
     let id = num(&s, "id");
@@ -49,7 +52,11 @@ fn a_series_keeps_its_id_while_patches_and_then_its_cover_arrive_in_reverse() {
         "{summary:#}"
     );
     let s = only_series(&dir);
-    assert_eq!(num(&s, "id"), id, "the id changed when the rest arrived: {s:#}");
+    assert_eq!(
+        num(&s, "id"),
+        id,
+        "the id changed when the rest arrived: {s:#}"
+    );
     assert_eq!(s["complete"], true, "{s:#}");
     assert_eq!(s["missing"], json!([]), "{s:#}");
     assert_eq!(text(&s, "message_id"), PMU_V4, "the cover names the series");
@@ -83,11 +90,24 @@ fn series_mbox_of_an_incomplete_series_exits_2_naming_the_missing_patches() {
     assert!(out.stdout.is_empty(), "no partial mbox: {}", out.stdout);
     let err = &out.stderr;
     assert!(err.contains("incomplete"), "{err}");
-    assert!(err.contains("2, 4 of 4"), "the missing patches are named: {err}");
+    assert!(
+        err.contains("2, 4 of 4"),
+        "the missing patches are named: {err}"
+    );
 
     // With -o, no file is left behind either.
     let file = dir.path().join("out.mbox");
-    dir.run(&["series", "mbox", PMU_V4, "-o", file.to_str().expect("utf-8 path")])
-        .code(2);
-    assert!(!file.exists(), "an incomplete series wrote {}", file.display());
+    dir.run(&[
+        "series",
+        "mbox",
+        PMU_V4,
+        "-o",
+        file.to_str().expect("utf-8 path"),
+    ])
+    .code(2);
+    assert!(
+        !file.exists(),
+        "an incomplete series wrote {}",
+        file.display()
+    );
 }

@@ -11,8 +11,15 @@ fn init_writes_a_config_that_ingest_accepts_and_refuses_to_overwrite_it() {
     let site_arg = site.to_str().expect("utf-8 path");
     let out = patchgate(dir.path(), &["init", site_arg], None).code(0);
     let config = site.join("patchgate.toml");
-    assert!(out.stdout.contains(&config.display().to_string()), "{}", out.stdout);
-    assert!(site.join(".patchgate").is_dir(), "init makes the state directory");
+    assert!(
+        out.stdout.contains(&config.display().to_string()),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        site.join(".patchgate").is_dir(),
+        "init makes the state directory"
+    );
     let written = std::fs::read(&config).expect("init wrote patchgate.toml");
 
     let mbox = dir.write("greet.mbox", mails::Envelope::ALL[0].mbox(&mails::greet()));
@@ -93,7 +100,12 @@ fn a_missing_config_exits_2_naming_it_and_how_to_make_one() {
     let missing = dir.path().join("elsewhere.toml");
     let out = patchgate(
         dir.path(),
-        &["--config", missing.to_str().expect("utf-8 path"), "series", "list"],
+        &[
+            "--config",
+            missing.to_str().expect("utf-8 path"),
+            "series",
+            "list",
+        ],
         None,
     )
     .code(2);

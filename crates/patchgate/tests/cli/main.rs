@@ -10,6 +10,7 @@ mod archives;
 mod arrival;
 mod config;
 mod mails;
+mod printing;
 mod rebuild;
 mod roundtrip;
 mod sources;

@@ -319,8 +319,8 @@ impl File {
                     None => self.set_base_noeol(h.old_noeol, path)?,
                     Some(known) if known != h.old_noeol => {
                         return Err(format!(
-                            "{path}: the diff disagrees with the previous patch on the final newline"
-                        ))
+                        "{path}: the diff disagrees with the previous patch on the final newline"
+                    ))
                     }
                     Some(_) => {}
                 }

@@ -44,7 +44,16 @@ fn base_repo(path: &Path, files: &std::collections::BTreeMap<String, Vec<u8>>) -
         std::fs::write(&file, bytes).expect("base file written");
     }
     git(path, &["add", "-A"]);
-    git(path, &["commit", "-q", "--allow-empty", "-m", "base rebuilt from the diffs"]);
+    git(
+        path,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "base rebuilt from the diffs",
+        ],
+    );
     git(path, &["rev-parse", "HEAD"]).trim().to_string()
 }
 
@@ -97,9 +106,17 @@ fn round_trip(archive: &Path, series: &str, posted: &[&str]) -> Vec<String> {
     let want = posted_patch_ids(dir.path(), &mails_by_id(archive, posted));
     let plain = am(&repo, &base, "plain", &["--patch-format=mboxrd"], &mbox);
     assert_eq!(plain.len(), posted.len(), "one commit per patch");
-    assert_eq!(commit_patch_ids(&repo, &plain), want, "git am changed a patch");
+    assert_eq!(
+        commit_patch_ids(&repo, &plain),
+        want,
+        "git am changed a patch"
+    );
     let three = am(&repo, &base, "three-way", &["-3"], &mbox);
-    assert_eq!(commit_patch_ids(&repo, &three), want, "git am -3 changed a patch");
+    assert_eq!(
+        commit_patch_ids(&repo, &three),
+        want,
+        "git am -3 changed a patch"
+    );
 
     plain
         .iter()
@@ -119,7 +136,12 @@ fn pmu_v4_series_mbox_applies_with_git_am_as_posted_with_marc_ack_in_every_commi
             "commit {} has another author:\n{m}",
             i + 1
         );
-        let trailers: Vec<&str> = m.trim_end().lines().rev().take_while(|l| !l.is_empty()).collect();
+        let trailers: Vec<&str> = m
+            .trim_end()
+            .lines()
+            .rev()
+            .take_while(|l| !l.is_empty())
+            .collect();
         assert!(
             trailers.contains(&ack.as_str()),
             "commit {} lacks `{ack}` in its trailers:\n{m}",
@@ -154,8 +176,16 @@ fn patchwork_series_with_cover_letter_round_trips_through_git_am() {
             "1473632524-8585-3-git-send-email-stephenfinucane@gmail.com",
         ],
     );
-    assert!(messages[0].contains("test: Add some lorem ipsum"), "{}", messages[0]);
-    assert!(messages[1].contains("test: Convert to Markdown"), "{}", messages[1]);
+    assert!(
+        messages[0].contains("test: Add some lorem ipsum"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].contains("test: Convert to Markdown"),
+        "{}",
+        messages[1]
+    );
 }
 
 /// The rebuilder itself, checked against diffs real git made: changes at
@@ -167,7 +197,10 @@ fn rebuilt_base_takes_git_format_patch_output_with_the_same_patch_ids() {
     let origin = tmp.path().join("origin");
     let lines: Vec<String> = (1..=60).map(|n| format!("line {n}")).collect();
     let mut files = std::collections::BTreeMap::new();
-    files.insert("src/a.txt".to_string(), format!("{}\n", lines.join("\n")).into_bytes());
+    files.insert(
+        "src/a.txt".to_string(),
+        format!("{}\n", lines.join("\n")).into_bytes(),
+    );
     files.insert("b.txt".to_string(), b"one\ntwo\nthree\n".to_vec());
     files.insert("gone.txt".to_string(), b"bye\n".to_vec());
     let base = base_repo(&origin, &files);
@@ -199,11 +232,19 @@ fn rebuilt_base_takes_git_format_patch_output_with_the_same_patch_ids() {
 
     let patches = git(
         &origin,
-        &["format-patch", "--stdout", "--no-renames", &format!("{base}..HEAD")],
+        &[
+            "format-patch",
+            "--stdout",
+            "--no-renames",
+            &format!("{base}..HEAD"),
+        ],
     );
     let want = patch_ids(&origin, patches.as_bytes());
     let rebuilt = rebuild(&patches).unwrap_or_else(|e| panic!("cannot rebuild: {e}"));
-    assert!(!rebuilt.contains_key("new.txt"), "a created file is not in the base");
+    assert!(
+        !rebuilt.contains_key("new.txt"),
+        "a created file is not in the base"
+    );
     let copy = tmp.path().join("copy");
     let copy_base = base_repo(&copy, &rebuilt);
     let commits = am(&copy, &copy_base, "applied", &[], patches.as_bytes());

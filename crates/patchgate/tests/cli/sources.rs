@@ -103,7 +103,11 @@ fn mbox_in_each_dialect_and_line_end_gives_the_same_series() {
 fn maildir_messages_in_cur_and_new_are_read_and_dot_files_skipped() {
     let dir = Dir::new();
     let greet = mails::greet();
-    dir.write("inbox/tmp/.keep", "");
+    // tmp/ holds mail still being delivered: not to be read.
+    dir.write(
+        "inbox/tmp/1660000009.9.host",
+        greet[0].replace(GREET_COVER, "in-delivery@x"),
+    );
     dir.write("inbox/new/1660000000.1.host", &greet[0]);
     dir.write("inbox/cur/1660000001.2.host:2,S", &greet[1]);
     dir.write("inbox/cur/1660000002.3.host:2,", &greet[2]);
@@ -118,9 +122,10 @@ fn maildir_messages_in_cur_and_new_are_read_and_dot_files_skipped() {
     assert_eq!(counts(&again), (3, 0, 3, 0), "{again:#}");
 }
 
-/// Append one commit per mail to the bare epoch repository `repo`, each
-/// adding the message as the blob `m`, as public-inbox writes them.
-fn inbox_append(repo: &Path, mails: &[String]) {
+/// Append commits to the bare epoch repository `repo`, as public-inbox
+/// writes them: `Some(mail)` adds the message as the blob `m`, `None`
+/// removes it (a message deleted from the archive).
+fn inbox_append(repo: &Path, commits: &[Option<&str>]) {
     if !repo.exists() {
         std::fs::create_dir_all(repo).expect("epoch folder");
         git(repo, &["init", "-q", "--bare", "-b", "master"]);
@@ -133,11 +138,10 @@ fn inbox_append(repo: &Path, mails: &[String]) {
     .status
     .success();
     let mut stream = Vec::new();
-    for (i, m) in mails.iter().enumerate() {
+    for (i, m) in commits.iter().enumerate() {
         let subject = m
-            .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
-            .unwrap_or("message");
+            .and_then(|m| m.lines().find_map(|l| l.strip_prefix("Subject: ")))
+            .unwrap_or("deleted");
         stream.extend_from_slice(b"commit refs/heads/master\n");
         stream.extend_from_slice(b"committer Inbox <inbox@example.org> 1660000000 +0000\n");
         stream.extend_from_slice(format!("data {}\n{subject}\n", subject.len() + 1).as_bytes());
@@ -145,9 +149,15 @@ fn inbox_append(repo: &Path, mails: &[String]) {
             // fast-import does not load existing branches on its own.
             stream.extend_from_slice(b"from refs/heads/master^0\n");
         }
-        stream.extend_from_slice(format!("M 100644 inline m\ndata {}\n", m.len()).as_bytes());
-        stream.extend_from_slice(m.as_bytes());
-        stream.extend_from_slice(b"\n");
+        match m {
+            Some(m) => {
+                stream
+                    .extend_from_slice(format!("M 100644 inline m\ndata {}\n", m.len()).as_bytes());
+                stream.extend_from_slice(m.as_bytes());
+                stream.extend_from_slice(b"\n");
+            }
+            None => stream.extend_from_slice(b"D m\n\n"),
+        }
     }
     git_with_stdin(repo, &["fast-import", "--quiet"], Some(&stream));
 }
@@ -157,8 +167,11 @@ fn public_inbox_second_run_reads_only_the_commits_added_since() {
     let dir = Dir::new();
     let inbox = dir.path().join("lore");
     let greet = mails::greet();
-    inbox_append(&inbox.join("git/0.git"), &greet[..2]);
-    inbox_append(&inbox.join("git/1.git"), &greet[2..]);
+    inbox_append(
+        &inbox.join("git/0.git"),
+        &[Some(&greet[0]), Some(&greet[1])],
+    );
+    inbox_append(&inbox.join("git/1.git"), &[Some(&greet[2])]);
     let first = dir.ingest(&[&inbox]);
     assert_eq!(counts(&first), (3, 3, 0, 0), "{first:#}");
     let show = greet_series(&dir);
@@ -184,7 +197,7 @@ fn public_inbox_second_run_reads_only_the_commits_added_since() {
         "A fix.\n\nSigned-off-by: Ada Lovelace <ada@example.org>\n---\n\
          diff --git a/x b/x\nnew file mode 100644\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+x\n",
     );
-    inbox_append(&inbox.join("git/1.git"), &[ack, single]);
+    inbox_append(&inbox.join("git/1.git"), &[Some(&ack), Some(&single)]);
     let second = dir.ingest(&[&inbox]);
     assert_eq!(counts(&second), (2, 2, 0, 0), "{second:#}");
     assert_eq!(dir.series().len(), 2);
@@ -201,6 +214,18 @@ fn public_inbox_second_run_reads_only_the_commits_added_since() {
 
     let third = dir.ingest(&[&inbox]);
     assert_eq!(counts(&third), (0, 0, 0, 0), "{third:#}");
+
+    // A deletion is passed over and moves the cursor like any commit.
+    let late = mails::reply(
+        "greet-v2-2-ack@example.org",
+        GREET_2,
+        "[PATCH v2 2/2] greet: say goodbye",
+        "Reviewed-by: Grace Hopper <grace@example.org>",
+    );
+    inbox_append(&inbox.join("git/1.git"), &[None]);
+    assert_eq!(counts(&dir.ingest(&[&inbox])), (0, 0, 0, 0));
+    inbox_append(&inbox.join("git/1.git"), &[Some(&late)]);
+    assert_eq!(counts(&dir.ingest(&[&inbox])), (1, 1, 0, 0));
 }
 
 #[test]
@@ -219,6 +244,54 @@ fn stdin_dash_reads_one_message() {
         .run_with_stdin(&["ingest", "--json", "-"], greet[1].as_bytes())
         .code(0);
     assert_eq!(counts(&again.json()), (1, 0, 1, 0), "{}", again.stdout);
+}
+
+#[test]
+fn stdin_with_an_mta_envelope_line_is_the_same_mail_as_in_the_archive() {
+    // Without a Message-ID the id comes from the bytes, so the envelope line
+    // an MTA puts in front must not count among them.
+    let dir = Dir::new();
+    let greet = mails::greet();
+    let bare = greet[1].replace(&format!("Message-ID: <{GREET_1}>\n"), "");
+    let archive = dir.write(
+        "list.mbox",
+        Envelope::ALL[0].mbox(std::slice::from_ref(&bare)),
+    );
+    let first = dir.ingest(&[&archive]);
+    assert_eq!(counts(&first), (1, 1, 0, 0), "{first:#}");
+    let piped = format!("From ada@example.org Mon Aug  1 10:00:01 2022\n{bare}");
+    let out = dir
+        .run_with_stdin(&["ingest", "--json", "-"], piped.as_bytes())
+        .code(0);
+    let second = out.json();
+    assert_eq!(
+        counts(&second),
+        (1, 0, 1, 0),
+        "the piped mail was stored a second time: {second:#}"
+    );
+    assert_eq!(dir.series().len(), 1);
+}
+
+#[test]
+fn unusable_mail_is_kept_with_its_reason_and_ingest_still_exits_0() {
+    let dir = Dir::new();
+    let mut all = mails::greet();
+    all.insert(1, "\u{1}\u{2} not a mail at all\n".to_string());
+    let file = dir.write("mixed.mbox", Envelope::ALL[0].mbox(&all));
+    let summary = dir.ingest(&[&file]);
+    assert_eq!(counts(&summary), (4, 4, 0, 1), "{summary:#}");
+    let unusable = &summary["unusable"][0];
+    assert_eq!(text(unusable, "source"), file.display().to_string());
+    assert!(!text(unusable, "reason").is_empty(), "{summary:#}");
+    let id = text(unusable, "message_id");
+    assert!(!id.contains(['<', '>']), "{id}");
+    greet_series(&dir);
+
+    // The human summary shows it too; a re-ingest counts it as stored.
+    let out = dir.ok(&["ingest", file.to_str().expect("utf-8 path")]);
+    assert!(out.stdout.contains("4 already stored"), "{}", out.stdout);
+    let again = dir.ingest(&[&file]);
+    assert_eq!(counts(&again), (4, 0, 4, 0), "{again:#}");
 }
 
 #[test]
