@@ -17,17 +17,50 @@ pub(crate) struct Found<'a> {
 /// Where the diff in `text` starts and ends, if there is one. `text` must use
 /// LF line ends.
 pub(crate) fn find(text: &str) -> Option<Found<'_>> {
-    let lines: Vec<&str> = text.split('\n').collect();
+    // The prose above the diff is most of a mail and cannot hold its first
+    // line: skip it with one fast search instead of splitting it into lines.
+    // Two lines before the first candidate are kept for the `diff …` or
+    // `Index:`/`====` lines that may introduce a plain diff.
+    let from = back_lines(text, first_candidate(text)?, 2);
+    let lines: Vec<&str> = text[from..].split('\n').collect();
     let start = start_line(&lines)?;
     let end = end_line(&lines, start);
     if end <= start {
         return None;
     }
-    let before_len: usize = lines[..start].iter().map(|l| l.len() + 1).sum();
+    let before_len: usize = from + lines[..start].iter().map(|l| l.len() + 1).sum::<usize>();
     let before = text.get(..before_len.min(text.len())).unwrap_or("");
     let mut diff = lines[start..end].join("\n");
     diff.push('\n');
     Some(Found { before, diff })
+}
+
+/// Byte offset of the first line that starts with `diff --git ` or `--- `:
+/// no line above it can start a diff.
+fn first_candidate(text: &str) -> Option<usize> {
+    if text.starts_with("diff --git ") || text.starts_with("--- ") {
+        return Some(0);
+    }
+    let bytes = text.as_bytes();
+    let git = memchr::memmem::find(bytes, b"\ndiff --git ");
+    let plain = memchr::memmem::find(bytes, b"\n--- ");
+    match (git, plain) {
+        (Some(a), Some(b)) => Some(a.min(b) + 1),
+        (a, b) => a.or(b).map(|i| i + 1),
+    }
+}
+
+/// The start of the line `n` lines above the line starting at `pos`.
+fn back_lines(text: &str, pos: usize, n: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = pos;
+    for _ in 0..n {
+        if start == 0 {
+            break;
+        }
+        start = memchr::memrchr(b'\n', &bytes[..start - 1]).map_or(0, |i| i + 1);
+    }
+    start
 }
 
 /// The first line of the diff: `diff --git`, or a `--- `/`+++ ` pair (with the

@@ -3,7 +3,7 @@
 //! This module owns the envelope format only; it does not look inside the
 //! messages beyond their `>From ` escapes. [`split`] works on a slice (a
 //! memory-mapped file is the main use) and hands out borrowed messages unless
-//! one needs unescaping; [`Splitter`] does the same over any [`BufRead`].
+//! one needs unescaping; [`Splitter`] does the same over any reader.
 //!
 //! A `From ` line starts a new message when it stands at the start of the
 //! file, after a blank line, or when it has the shape of an envelope line
@@ -14,7 +14,7 @@
 //! rare and harmless. A file that does not start with `From ` is one message.
 
 use std::borrow::Cow;
-use std::io::{self, BufRead};
+use std::io;
 
 use memchr::memmem;
 
@@ -192,86 +192,203 @@ pub fn escape(message: &[u8]) -> Cow<'_, [u8]> {
 }
 
 /// The messages of an mbox read from a stream, one owned message at a time.
-/// Same rules as [`split`]; memory is bounded by the largest message.
+/// Same rules as [`split`]; memory is bounded by the largest message plus
+/// one read buffer.
+///
+/// It reads large blocks and looks for separators with the same `memmem`
+/// search as [`split`], rather than line by line: ingest reads archives of
+/// hundreds of megabytes through it.
 #[derive(Debug)]
 pub struct Splitter<R> {
     reader: R,
-    /// Lines read of the message being collected.
-    current: Vec<u8>,
-    /// Whether the first line has been seen (decides mbox or single mail).
+    /// Bytes read and not yet handed out. `buf[base]` is the LF that ends the
+    /// envelope line before the current message, so the message starts at
+    /// `base + 1` and the separator rules see the byte before it, as
+    /// [`split`] does.
+    buf: Vec<u8>,
+    base: usize,
+    /// No separator's LF lies in `base..scanned`: searched already.
+    scanned: usize,
     started: bool,
     whole: bool,
+    eof: bool,
     done: bool,
-    /// The line read before the current one was empty (the envelope line
-    /// included, as in the slice splitter).
-    prev_blank: bool,
 }
 
-impl<R: BufRead> Splitter<R> {
+/// Bytes read at a time.
+const READ_BLOCK: usize = 256 << 10;
+
+/// What a search of the buffer found.
+enum Scan {
+    /// A separator line starts here (and is complete).
+    Found(usize),
+    /// More bytes are needed to decide; searching may resume here.
+    NeedMore(usize),
+    /// End of input and no separator: the rest is the last message.
+    End,
+}
+
+impl<R: io::Read> Splitter<R> {
     pub fn new(reader: R) -> Self {
         Splitter {
             reader,
-            current: Vec::new(),
+            buf: Vec::new(),
+            base: 0,
+            scanned: 0,
             started: false,
             whole: false,
+            eof: false,
             done: false,
-            prev_blank: false,
         }
     }
 
-    /// The collected message, separator blank dropped and unescaped.
-    fn take(&mut self) -> Option<Vec<u8>> {
-        let message = std::mem::take(&mut self.current);
-        if self.whole {
-            return (!message.is_empty()).then_some(message);
+    /// Append one block; sets `eof` when the reader is exhausted.
+    fn fill(&mut self) -> io::Result<()> {
+        // Drop what was handed out before growing, so the buffer stays
+        // about one message plus one block.
+        if self.base > READ_BLOCK {
+            self.buf.drain(..self.base);
+            self.scanned -= self.base;
+            self.base = 0;
         }
-        let trimmed = strip_separator_blank(&message);
-        (!trimmed.is_empty()).then(|| unescape(trimmed).into_owned())
+        let start = self.buf.len();
+        self.buf.resize(start + READ_BLOCK, 0);
+        loop {
+            match self.reader.read(&mut self.buf[start..]) {
+                Ok(n) => {
+                    self.buf.truncate(start + n);
+                    self.eof = n == 0;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(start);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Decide between an mbox and a single mail once the first line is in.
+    fn start(&mut self) -> io::Result<bool> {
+        loop {
+            let skip = skip_blank_lines(&self.buf);
+            let rest = &self.buf[skip..];
+            let decided = self.eof
+                || memchr::memchr(b'\n', rest).is_some()
+                || (rest.len() >= 5 && !rest.starts_with(b"From "));
+            if decided {
+                self.started = true;
+                self.whole = !rest.starts_with(b"From ");
+                if self.whole {
+                    self.base = skip;
+                } else {
+                    let end = line_end(&self.buf, skip);
+                    if end == self.buf.len() && !self.buf.ends_with(b"\n") {
+                        // An envelope line and nothing after it.
+                        self.done = true;
+                        return Ok(false);
+                    }
+                    self.base = end - 1;
+                }
+                self.scanned = self.base;
+                return Ok(true);
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Look for the next separator after the message starting at `base + 1`.
+    fn find_next(&self) -> Scan {
+        let buf = &self.buf;
+        let from = self.base + 1;
+        let complete = |line: usize| self.eof || memchr::memchr(b'\n', &buf[line..]).is_some();
+        if self.scanned <= self.base {
+            let rest = &buf[from.min(buf.len())..];
+            if rest.len() < 5 && !self.eof && b"From ".starts_with(rest) {
+                return Scan::NeedMore(self.base);
+            }
+            if rest.starts_with(b"From ") {
+                return if complete(from) {
+                    Scan::Found(from)
+                } else {
+                    Scan::NeedMore(self.base)
+                };
+            }
+        }
+        let search = self.scanned.max(from);
+        for hit in memmem::find_iter(&buf[search.min(buf.len())..], b"\nFrom ") {
+            let lf = search + hit;
+            let line = lf + 1;
+            if !complete(line) {
+                return Scan::NeedMore(lf);
+            }
+            if after_blank_line(buf, line) || is_envelope_line(&buf[line..line_end(buf, line)]) {
+                return Scan::Found(line);
+            }
+        }
+        if self.eof {
+            Scan::End
+        } else {
+            Scan::NeedMore(buf.len().saturating_sub(5).max(from))
+        }
     }
 }
 
-impl<R: BufRead> Iterator for Splitter<R> {
+impl<R: io::Read> Iterator for Splitter<R> {
     type Item = io::Result<Vec<u8>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut line = Vec::new();
-        while !self.done {
-            line.clear();
-            match self.reader.read_until(b'\n', &mut line) {
+        if self.done {
+            return None;
+        }
+        if !self.started {
+            match self.start() {
+                Ok(true) => {}
+                Ok(false) => return None,
                 Err(e) => {
                     self.done = true;
                     return Some(Err(e));
                 }
-                Ok(0) => {
-                    self.done = true;
-                    return self.take().map(Ok);
-                }
-                Ok(_) => {}
             }
-            if !self.started {
-                if line == b"\n" || line == b"\r\n" {
-                    continue;
-                }
-                self.started = true;
-                self.whole = !line.starts_with(b"From ");
-                if !self.whole {
-                    continue;
-                }
-            }
-            let prev_blank =
-                std::mem::replace(&mut self.prev_blank, line == b"\n" || line == b"\r\n");
-            let separator = !self.whole
-                && line.starts_with(b"From ")
-                && (self.current.is_empty() || prev_blank || is_envelope_line(&line));
-            if separator {
-                if let Some(message) = self.take() {
-                    return Some(Ok(message));
-                }
-                continue;
-            }
-            self.current.extend_from_slice(&line);
         }
-        None
+        if self.whole {
+            while !self.eof {
+                if let Err(e) = self.fill() {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+            self.done = true;
+            let message = &self.buf[self.base..];
+            return (!message.is_empty()).then(|| Ok(message.to_vec()));
+        }
+        loop {
+            match self.find_next() {
+                Scan::Found(line) => {
+                    let message = strip_separator_blank(&self.buf[self.base + 1..line]);
+                    let message = (!message.is_empty()).then(|| unescape(message).into_owned());
+                    self.base = line_end(&self.buf, line) - 1;
+                    self.scanned = self.base;
+                    if let Some(m) = message {
+                        return Some(Ok(m));
+                    }
+                }
+                Scan::NeedMore(resume) => {
+                    self.scanned = resume;
+                    if let Err(e) = self.fill() {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+                Scan::End => {
+                    self.done = true;
+                    let start = (self.base + 1).min(self.buf.len());
+                    let message = strip_separator_blank(&self.buf[start..]);
+                    return (!message.is_empty()).then(|| Ok(unescape(message).into_owned()));
+                }
+            }
+        }
     }
 }
 

@@ -208,6 +208,16 @@ fn plausible_value(name: &str, value: &str) -> bool {
 /// The first unquoted `base-commit:` and `change-id:` values in `text`.
 /// b4 writes them after the diff or the signature, so the whole text counts.
 pub fn b4_markers(text: &str) -> (Option<String>, Option<String>) {
+    // Most mail carries neither marker: rule that out with fast searches
+    // before reading it line by line (any capitalisation of the names ends
+    // in one of these).
+    let bytes = text.as_bytes();
+    let maybe = ["ommit:", "OMMIT:", "-id:", "-Id:", "-ID:", "-iD:"]
+        .iter()
+        .any(|needle| memchr::memmem::find(bytes, needle.as_bytes()).is_some());
+    if !maybe {
+        return (None, None);
+    }
     let mut base = None;
     let mut change = None;
     for line in text.lines() {

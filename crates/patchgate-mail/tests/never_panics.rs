@@ -69,6 +69,28 @@ proptest! {
     fn mbox_splitters_agree_and_never_panic(data in mail_like()) {
         let from_slice: Vec<Vec<u8>> = mbox::split(&data).map(|m| m.into_owned()).collect();
         let from_reader: Vec<Vec<u8>> = mbox::Splitter::new(&data[..]).filter_map(Result::ok).collect();
-        prop_assert_eq!(from_slice, from_reader);
+        prop_assert_eq!(&from_slice, &from_reader);
+        // Reads that end anywhere (mid-line, mid-separator) change nothing.
+        for step in [1, 2, 3, 7] {
+            let trickled: Vec<Vec<u8>> = mbox::Splitter::new(Trickle { data: &data, step })
+                .filter_map(Result::ok)
+                .collect();
+            prop_assert_eq!(&from_slice, &trickled, "reads of {} bytes", step);
+        }
+    }
+}
+
+/// A reader that hands out at most `step` bytes per read.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(out.len()).min(self.data.len());
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
     }
 }
