@@ -194,7 +194,7 @@ impl<'a> Ingester<'a> {
                     .read_to_end(&mut raw)
                     .map_err(|e| io(&source.path, e))?;
                 let n = raw.len() as u64;
-                self.push(raw, &label)?;
+                self.push(strip_envelope(raw), &label)?;
                 self.progress.advance(1, n);
             }
         }
@@ -349,6 +349,21 @@ impl<'a> Ingester<'a> {
     }
 }
 
+/// An MTA delivering to a pipe (procmail, maildrop, Postfix with the `F`
+/// flag) may put an mbox envelope line (`From sender date`) first. It is
+/// not part of the mail: kept, it would make the bytes, and so a synthetic
+/// Message-ID, differ from the same mail read from the list's archive.
+fn strip_envelope(mut raw: Vec<u8>) -> Vec<u8> {
+    if raw.starts_with(b"From ") {
+        let end = raw
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(raw.len(), |i| i + 1);
+        raw.drain(..end);
+    }
+    raw
+}
+
 fn cursor_text(cursor: &InboxCursor) -> String {
     serde_json::to_string(cursor).unwrap_or_default()
 }
@@ -364,5 +379,23 @@ fn store_err(label: &str, error: patchgate_store::Error) -> IngestError {
     IngestError::Store {
         source_label: label.to_string(),
         error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_envelope;
+
+    #[test]
+    fn envelope_line_from_an_mta_is_not_part_of_the_mail() {
+        let mail = b"Subject: x\n\nbody\n".to_vec();
+        let mut piped = b"From list@example.org Mon Jan  1 00:00:00 2024\n".to_vec();
+        piped.extend_from_slice(&mail);
+        assert_eq!(strip_envelope(piped), mail);
+        assert_eq!(
+            strip_envelope(mail.clone()),
+            mail,
+            "a mail without one is unchanged"
+        );
     }
 }

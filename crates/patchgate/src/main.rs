@@ -35,6 +35,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let filter = match cli.verbose {
         0 => "warn",
@@ -55,5 +56,17 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Die quietly when the reader of our output goes away (`patchgate series
+/// list | head`), as command-line tools do, instead of failing to print.
+/// Rust ignores SIGPIPE by default, which turns it into a print panic.
+#[allow(unsafe_code)]
+fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL at the start of
+    // main, before any thread exists, has no memory-safety requirement.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
