@@ -9,6 +9,7 @@ mod ingest;
 mod init;
 mod jobs;
 mod run;
+mod sandbox;
 mod series;
 mod test;
 mod worker;
@@ -24,6 +25,7 @@ pub enum Command {
     Run(run::Args),
     Worker(worker::Args),
     Jobs(jobs::Args),
+    Sandbox(sandbox::Args),
 }
 
 /// Run one subcommand with the configuration file named on the command line.
@@ -37,6 +39,7 @@ pub fn run(command: Command, config: &Path) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args, config),
         Command::Worker(args) => worker::run(args, config).map(|()| ExitCode::SUCCESS),
         Command::Jobs(args) => jobs::run(args, config).map(|()| ExitCode::SUCCESS),
+        Command::Sandbox(args) => sandbox::run(args),
     }
 }
 

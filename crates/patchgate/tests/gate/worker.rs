@@ -78,7 +78,7 @@ run = "sleep 2"
 
     // The killed attempt left no run; the base's and the series' runs are
     // each stored once.
-    let store = SqliteStore::open(&env.path().join(".patchgate/patchgate.sqlite")).expect("store");
+    let store = SqliteStore::open(env.path().join(".patchgate/patchgate.sqlite")).expect("store");
     let h = store.test_history("slow", "slow").expect("history");
     assert_eq!(h.runs, 2, "{h:?}");
     assert_eq!(h.failures, 0);
