@@ -3,11 +3,13 @@
 //!
 //! `cargo xtask bench-ingest` builds a corpus of real-shaped patch mail and
 //! measures `patchgate ingest` into SQLite side by side with `git mailsplit`
-//! and Python's `mailbox` over the same file.
+//! and Python's `mailbox` over the same file; `cargo xtask bench-job` measures
+//! what one test job costs beyond its suites' own time.
 
 use clap::Parser;
 
 mod bench_ingest;
+mod bench_job;
 mod corpus;
 mod measure;
 
@@ -16,6 +18,8 @@ mod measure;
 enum Task {
     /// Measure whole `patchgate ingest` against git mailsplit and Python's mailbox.
     BenchIngest(bench_ingest::Args),
+    /// Measure one `patchgate test` job's overhead against git am and the sandbox's start-up.
+    BenchJob(bench_job::Args),
     /// Write a synthetic corpus of patch mail as an mbox.
     Corpus(corpus::Args),
 }
@@ -23,6 +27,7 @@ enum Task {
 fn main() -> anyhow::Result<()> {
     match Task::parse() {
         Task::BenchIngest(args) => bench_ingest::run(args),
+        Task::BenchJob(args) => bench_job::run(args),
         Task::Corpus(args) => corpus::run(args),
     }
 }
