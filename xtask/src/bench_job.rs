@@ -96,6 +96,9 @@ struct Jobs {
 
 #[derive(Default)]
 struct Am {
+    /// `git fetch` into patchgate's own mirror, nothing new: what each job
+    /// does first.
+    fetch: Samples,
     add: Samples,
     am: Samples,
     per_patch: Samples,
@@ -183,6 +186,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
 
         let c = am_cycle(&setup)?;
+        am.fetch.push(c.fetch);
         am.add.push(c.add);
         am.am.push(c.am);
         am.per_patch.push(c.am / PATCHES as u32);
@@ -220,6 +224,8 @@ struct Setup {
     am_mbox: PathBuf,
     /// A bare clone of upstream for the `git am` comparison.
     am_repo: PathBuf,
+    /// The mirror patchgate clones on its first job.
+    mirror: PathBuf,
     sandbox_dir: PathBuf,
     home: PathBuf,
 }
@@ -288,6 +294,15 @@ fn set_up(dir: &Path, patchgate: &Path) -> anyhow::Result<Setup> {
             "master..topic",
         ],
     )?;
+    // format-patch stamps its Message-IDs with the current time; a fixed
+    // stamp keeps the mbox the same on every run.
+    let mbox = String::from_utf8(mbox)?;
+    let stamp = mbox
+        .split_once("Message-ID: <cover.")
+        .and_then(|(_, rest)| rest.split_once(".git."))
+        .map(|(stamp, _)| format!(".{stamp}.git."))
+        .context("no cover letter Message-ID in format-patch's output")?;
+    let mbox = mbox.replace(&stamp, &format!(".{series_at}.git."));
     let series = dir.join("series.mbox");
     std::fs::write(&series, mbox)?;
 
@@ -299,12 +314,26 @@ fn set_up(dir: &Path, patchgate: &Path) -> anyhow::Result<Setup> {
     c.arg("--config").arg(&config).arg("ingest").arg(&series);
     c.stdout(Stdio::null());
     measure::run(&mut c)?;
+    let list = Command::new(patchgate)
+        .arg("--config")
+        .arg(&config)
+        .args(["series", "list", "--json"])
+        .output()?;
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout)?;
+    ensure!(
+        list[0]["id"] == 1
+            && list[0]["total"] == PATCHES
+            && list[0]["complete"] == true
+            && list.as_array().map(Vec::len) == Some(1),
+        "the mbox should make one complete series 1 of {PATCHES} patches: {list}"
+    );
     let am_mbox = dir.join("am.mbox");
     let mut c = Command::new(patchgate);
     c.arg("--config")
         .arg(&config)
         .args(["series", "mbox", "1", "--output"])
-        .arg(&am_mbox);
+        .arg(&am_mbox)
+        .stderr(Stdio::null());
     measure::run(&mut c)?;
 
     let am_repo = dir.join("am.git");
@@ -321,6 +350,7 @@ fn set_up(dir: &Path, patchgate: &Path) -> anyhow::Result<Setup> {
         config,
         am_mbox,
         am_repo,
+        mirror: state.join(".patchgate/mirrors/t.git"),
         sandbox_dir,
         home,
     })
@@ -431,6 +461,7 @@ fn job(setup: &Setup, patchgate: &Path, suites: usize, run: &str) -> anyhow::Res
 }
 
 struct AmCycle {
+    fetch: Duration,
     add: Duration,
     am: Duration,
     remove: Duration,
@@ -473,7 +504,13 @@ fn am_cycle(setup: &Setup) -> anyhow::Result<AmCycle> {
         &setup.am_repo,
         &["worktree", "remove", "--force", "--force", &wt_arg],
     )?;
-    Ok(AmCycle { add, am, remove })
+    let fetch = git(&setup.mirror, &["fetch", "--prune", "--quiet", "origin"])?;
+    Ok(AmCycle {
+        fetch,
+        add,
+        am,
+        remove,
+    })
 }
 
 /// What a suite of `true` costs on its own: `sh -c true`, unconfined.
@@ -521,6 +558,7 @@ fn table(
         row("  job beyond the recorded runs", &v.beyond_recorded);
         row("  job cpu (patchgate + children)", &v.cpu);
     }
+    row("git fetch (patchgate's mirror, up to date)", &am.fetch);
     row("git worktree add", &am.add);
     row(&format!("git am --3way, {PATCHES} patches"), &am.am);
     row("git am, per patch", &am.per_patch);
