@@ -29,10 +29,16 @@ impl Table {
                 s.to_string()
             }
         };
+        // Headers are short and name the column: never cut them.
         let cells: Vec<Vec<String>> = self
             .rows
             .iter()
-            .map(|r| r.iter().map(|c| cut(c)).collect())
+            .enumerate()
+            .map(|(i, r)| {
+                r.iter()
+                    .map(|c| if i == 0 { c.clone() } else { cut(c) })
+                    .collect()
+            })
             .collect();
         let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..cols)
