@@ -14,7 +14,9 @@
 //! Runs are keyed by (commit, suite fingerprint) and the fingerprint covers
 //! the suite's environment, so each job gets a new `BENCH_RUN` value in the
 //! configuration: every job makes its base and series runs for real. The
-//! runs' recorded durations are read back from the store.
+//! fingerprint does not cover the suite's name (two suites alike share
+//! their runs), so the value differs between suites too. The runs'
+//! recorded durations are read back from the store.
 //!
 //! Every tool is pinned to one core (`taskset -c 0`, and this process too
 //! for the in-process sandbox starts), and the measurements are interleaved
@@ -387,7 +389,7 @@ fn config_text(upstream: &Path, suites: usize, run: &str) -> String {
     for n in 1..=suites {
         let _ = write!(
             s,
-            "\n[tree.t.suite.s{n}]\nrun = \"true\"\nformat = \"exit-code\"\n\n[tree.t.suite.s{n}.env]\nBENCH_RUN = \"{run}\"\n"
+            "\n[tree.t.suite.s{n}]\nrun = \"true\"\nformat = \"exit-code\"\n\n[tree.t.suite.s{n}.env]\nBENCH_RUN = \"{run}-s{n}\"\n"
         );
     }
     s
@@ -437,7 +439,7 @@ fn job(setup: &Setup, patchgate: &Path, suites: usize, run: &str) -> anyhow::Res
     };
     let store = SqliteStore::open(db)?;
     let tree = config.trees.get("t").context("tree t")?;
-    let mut sandbox_runs = 0;
+    let mut ids = std::collections::BTreeSet::new();
     let mut recorded_ms = 0;
     for suite in tree.suites.values() {
         let fp = patchgate_core::testing::fingerprint(suite);
@@ -449,10 +451,19 @@ fn job(setup: &Setup, patchgate: &Path, suites: usize, run: &str) -> anyhow::Res
                 suite.name,
                 runs.len()
             );
-            sandbox_runs += runs.len();
-            recorded_ms += runs.iter().map(|r| r.run.duration_ms).sum::<u64>();
+            for r in &runs {
+                if ids.insert(r.id) {
+                    recorded_ms += r.run.duration_ms;
+                }
+            }
         }
     }
+    let sandbox_runs = ids.len();
+    ensure!(
+        sandbox_runs == 2 * suites,
+        "{sandbox_runs} distinct runs for {suites} suite(s), {} expected",
+        2 * suites
+    );
     Ok(Job {
         cost,
         sandbox_runs,
