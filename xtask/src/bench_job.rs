@@ -43,6 +43,9 @@ pub struct Args {
     /// Sandbox starts (confined and bare each) per round.
     #[arg(long, default_value_t = 10)]
     starts: usize,
+    /// Skip the timeline of one more job traced with strace.
+    #[arg(long)]
+    no_timeline: bool,
 }
 
 /// Files in the tree, and lines in each.
@@ -214,6 +217,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "{}",
         table(&args, &variants, &first, &am, &starts, &setup.am_mbox)
     );
+    if !args.no_timeline {
+        match timeline(&setup, &patchgate) {
+            Ok(t) => print!("{t}"),
+            Err(e) => println!("\nno timeline: {e:#}"),
+        }
+    }
     Ok(())
 }
 
@@ -608,6 +617,162 @@ fn table(
         am_mbox.display()
     );
     s
+}
+
+/// One more job (1 suite) under `strace -f`, told as the processes
+/// patchgate starts, in order: how long each took and how long patchgate
+/// itself worked before it. patchgate does not log its phases; its
+/// children mark them. strace slows process start-up, so the spans are
+/// larger than in the table; the shares are what to read.
+fn timeline(setup: &Setup, patchgate: &Path) -> anyhow::Result<String> {
+    std::fs::write(&setup.config, config_text(&setup.upstream, 1, "timeline"))?;
+    let trace = setup.dir.join("timeline.strace");
+    let status = Command::new("strace")
+        .args(["--seccomp-bpf", "-f", "-ttt", "-s", "200"])
+        .args([
+            "-e",
+            "trace=execve,exit_group,clone,clone3,fork,vfork",
+            "-o",
+        ])
+        .arg(&trace)
+        .args(["taskset", "-c", "0"])
+        .arg(patchgate)
+        .arg("--config")
+        .arg(&setup.config)
+        .args(["test", "1", "--json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("cannot run strace")?;
+    ensure!(status.success(), "the traced job failed ({status})");
+
+    // pid -> (start, end, argv) from the first execve and the last exit;
+    // child -> parent from the clones.
+    let mut procs: std::collections::BTreeMap<u32, (f64, f64, Vec<String>)> = Default::default();
+    let mut parents = std::collections::BTreeMap::new();
+    let mut root = None;
+    for line in std::fs::read_to_string(&trace)?.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let (Some(pid), Some(at), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(pid), Ok(at)) = (pid.parse::<u32>(), at.parse::<f64>()) else {
+            continue;
+        };
+        let root = *root.get_or_insert(pid);
+        let entry = procs.entry(pid).or_insert((at, at, Vec::new()));
+        if rest.starts_with("execve(") && !rest.contains("= -1 ") {
+            // The argv strings, up to the end of the list.
+            let list = rest.split_once('[').map_or("", |(_, l)| l);
+            let list = list.split_once("],").map_or(list, |(l, _)| l);
+            entry.2 = list
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect();
+        }
+        let call = rest.trim_start_matches("<... ");
+        if ["clone", "fork", "vfork"]
+            .iter()
+            .any(|c| call.starts_with(c))
+        {
+            if let Some(child) = rest
+                .rsplit_once("= ")
+                .and_then(|(_, n)| n.trim().parse::<u32>().ok())
+            {
+                parents.insert(child, pid);
+            }
+        }
+        if rest.starts_with("exit_group(") || rest.starts_with("+++ exited") {
+            entry.1 = entry.1.max(at);
+        }
+        if pid == root {
+            entry.1 = entry.1.max(at);
+        }
+    }
+    let root = root.context("empty trace")?;
+    let (t0, t_end, _) = procs.get(&root).cloned().context("no root process")?;
+    // The processes patchgate started, from any of its threads; not git's
+    // helpers or the suite inside bwrap. Threads have no execve.
+    let started_by_patchgate = |pid: u32| {
+        let mut p = parents.get(&pid).copied();
+        while let Some(q) = p.filter(|q| *q != root) {
+            if procs.get(&q).is_some_and(|e| !e.2.is_empty()) {
+                return false;
+            }
+            p = parents.get(&q).copied();
+        }
+        p == Some(root)
+    };
+    let mut children: Vec<(f64, f64, Vec<String>)> = procs
+        .iter()
+        .filter(|(pid, p)| **pid != root && !p.2.is_empty() && started_by_patchgate(**pid))
+        .map(|(_, p)| p.clone())
+        .collect();
+    children.sort_by(|a, b| a.0.total_cmp(&b.0));
+
+    let ms = |d: f64| d * 1e3;
+    let mut out =
+        String::from("\ntimeline of one job, 1 suite, under strace (spans inflated by tracing):\n");
+    let _ = writeln!(
+        out,
+        "{:>9} {:>9}  process patchgate started (their children not shown)",
+        "before ms", "took ms"
+    );
+    let (mut own, mut git, mut bwrap, mut other) = (0.0, 0.0, 0.0, 0.0);
+    let mut last = t0;
+    for (start, end, argv) in &children {
+        let label = label(argv);
+        let took = end - start;
+        match label.split(' ').next() {
+            Some("git") => git += took,
+            Some("bwrap") => bwrap += took,
+            _ => other += took,
+        }
+        own += (start - last).max(0.0);
+        let _ = writeln!(out, "{:>9.1} {:>9.1}  {label}", ms(start - last), ms(took));
+        last = *end;
+    }
+    own += t_end - last;
+    let _ = writeln!(out, "{:>9.1} {:>9}  (exit)", ms(t_end - last), "");
+    let _ = writeln!(
+        out,
+        "total {:.1} ms: patchgate itself {:.1}, git {:.1}, bwrap {:.1}, other {:.1}",
+        ms(t_end - t0),
+        ms(own),
+        ms(git),
+        ms(bwrap),
+        ms(other)
+    );
+    Ok(out)
+}
+
+/// A process's argv, short: the program's file name and its arguments
+/// without git's `-c name=value` options.
+fn label(argv: &[String]) -> String {
+    let mut words = Vec::new();
+    let mut args = argv.iter();
+    if let Some(program) = args.next() {
+        words.push(program.rsplit('/').next().unwrap_or(program).to_string());
+    }
+    while let Some(a) = args.next() {
+        if a == "-c" && words.first().is_some_and(|w| w == "git") {
+            args.next();
+            continue;
+        }
+        words.push(a.clone());
+    }
+    let mut text = words.join(" ");
+    if text.len() > 72 {
+        let mut cut = 69;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
 }
 
 /// A git command with no user or system configuration but a fixed identity,
