@@ -646,8 +646,8 @@ fn timeline(setup: &Setup, patchgate: &Path) -> anyhow::Result<String> {
         .context("cannot run strace")?;
     ensure!(status.success(), "the traced job failed ({status})");
 
-    // pid -> (start, end, argv) from the first execve and the last exit;
-    // child -> parent from the clones.
+    // pid -> (start, end, argv) from the fork, the execve and the last
+    // exit; child -> parent from the clones.
     let mut procs: std::collections::BTreeMap<u32, (f64, f64, Vec<String>)> = Default::default();
     let mut parents = std::collections::BTreeMap::new();
     let mut root = None;
@@ -660,6 +660,22 @@ fn timeline(setup: &Setup, patchgate: &Path) -> anyhow::Result<String> {
             continue;
         };
         let root = *root.get_or_insert(pid);
+        let call = rest.trim_start_matches("<... ");
+        if ["clone", "fork", "vfork"]
+            .iter()
+            .any(|c| call.starts_with(c))
+        {
+            if let Some(child) = rest
+                .rsplit_once("= ")
+                .and_then(|(_, n)| n.trim().parse::<u32>().ok())
+            {
+                parents.insert(child, pid);
+                // A child's span starts at its fork: what it does before
+                // exec (joining the run's cgroups) is its own cost.
+                let entry = procs.entry(child).or_insert((at, at, Vec::new()));
+                entry.0 = entry.0.min(at);
+            }
+        }
         let entry = procs.entry(pid).or_insert((at, at, Vec::new()));
         if rest.starts_with("execve(") && !rest.contains("= -1 ") {
             // The argv strings, up to the end of the list.
@@ -671,18 +687,6 @@ fn timeline(setup: &Setup, patchgate: &Path) -> anyhow::Result<String> {
                 .step_by(2)
                 .map(str::to_string)
                 .collect();
-        }
-        let call = rest.trim_start_matches("<... ");
-        if ["clone", "fork", "vfork"]
-            .iter()
-            .any(|c| call.starts_with(c))
-        {
-            if let Some(child) = rest
-                .rsplit_once("= ")
-                .and_then(|(_, n)| n.trim().parse::<u32>().ok())
-            {
-                parents.insert(child, pid);
-            }
         }
         if rest.starts_with("exit_group(") || rest.starts_with("+++ exited") {
             entry.1 = entry.1.max(at);
