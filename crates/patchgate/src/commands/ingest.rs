@@ -106,9 +106,15 @@ impl Progress for Bar {
     }
 
     fn advance(&mut self, messages: u64, bytes: u64) {
+        let before = self.messages;
         self.messages += messages;
         if let Some(bar) = &self.bar {
             bar.inc(bytes);
+            // The text is redrawn a few times a second; formatting it for
+            // every one of tens of thousands of mails would be wasted.
+            if before / 256 == self.messages / 256 {
+                return;
+            }
             let secs = bar.elapsed().as_secs_f64();
             let rate = if secs > 0.0 {
                 self.messages as f64 / secs
