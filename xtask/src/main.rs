@@ -6,6 +6,8 @@
 //! and Python's `mailbox` over the same file; `cargo xtask bench-job` measures
 //! what one test job costs beyond its suites' own time.
 
+#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+
 use clap::Parser;
 
 mod bench_ingest;

@@ -4,6 +4,8 @@
 //!
 //!     cargo run --release -p patchgate-git --example am
 
+#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -4,6 +4,8 @@
 //!
 //!     cargo run --release -p patchgate-git --example inbox
 
+#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

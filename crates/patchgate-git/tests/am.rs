@@ -2,6 +2,8 @@
 //! deterministic ids, a conflict comes back as a value naming the patch and
 //! files, and worktrees never outlive their job.
 
+#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+
 mod common;
 
 use common::{numbered, Upstream};

@@ -1,6 +1,8 @@
 //! Mirror against real repositories: cloning, fetching with prune, and the
 //! history questions (resolve, branch at a date, log, merge-base, diffs).
 
+#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+
 mod common;
 
 use common::Upstream;

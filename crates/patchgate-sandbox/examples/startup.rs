@@ -6,6 +6,8 @@
 //!
 //!     cargo run --release -p patchgate-sandbox --example startup [RUNS]
 
+#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 

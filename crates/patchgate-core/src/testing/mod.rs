@@ -141,6 +141,19 @@ pub fn branch_policy(tree: &Tree, branch: Option<&str>) -> Result<BranchPolicy, 
 }
 
 impl Tester<'_> {
+    /// Remove worktrees that dead processes left, once per mirror and
+    /// process: a crash's leftovers go at the next start, and the jobs after
+    /// that do not pay for the scan.
+    fn prune_once(&self, mirror: &Mirror, jobs: &std::path::Path) -> Result<(), TestError> {
+        static PRUNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+        let mut pruned = PRUNED.lock().unwrap_or_else(|e| e.into_inner());
+        if !pruned.iter().any(|p| p == mirror.dir()) {
+            mirror.prune_stale_worktrees(jobs, &apply::in_use)?;
+            pruned.push(mirror.dir().to_path_buf());
+        }
+        Ok(())
+    }
+
     fn event(
         &self,
         store: &mut dyn Store,
@@ -190,7 +203,7 @@ impl Tester<'_> {
         }
         let mirror = Mirror::open_or_clone(&tree.repo, mirrors.join(format!("{}.git", tree.name)))?;
         mirror.fetch()?;
-        mirror.prune_stale_worktrees(&jobs, &apply::in_use)?;
+        self.prune_once(&mirror, &jobs)?;
 
         self.event(
             store,

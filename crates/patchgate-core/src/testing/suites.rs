@@ -17,7 +17,9 @@ use super::TestError;
 use crate::config::Suite;
 
 /// Identifies everything about a suite that can change its results, so a
-/// changed command or limit never reuses old runs.
+/// changed command or limit never reuses old runs. The name is part of it:
+/// results are named after the suite (an exit-code suite reports one test
+/// of its own name), so two suites alike in all else are still two.
 pub fn fingerprint(suite: &Suite) -> String {
     let mut h = Sha256::new();
     let mut field = |k: &str, v: &str| {
@@ -26,6 +28,7 @@ pub fn fingerprint(suite: &Suite) -> String {
         h.update(v.as_bytes());
         h.update([0]);
     };
+    field("name", &suite.name);
     field("run", &suite.run);
     field("format", &suite.format.to_string());
     field("workdir", &suite.workdir);

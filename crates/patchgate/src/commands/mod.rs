@@ -44,6 +44,7 @@ pub fn run(command: Command, config: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// Seconds since the Unix epoch: the binary is the clock for the library.
+#[allow(clippy::disallowed_methods)] // the one place that reads the clock
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

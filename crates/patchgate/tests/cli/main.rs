@@ -6,6 +6,8 @@
 //! Each test spawns the built binary against its own temporary folder and
 //! names the behaviour it pins.
 
+#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+
 mod archives;
 mod arrival;
 mod config;
