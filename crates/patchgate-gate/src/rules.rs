@@ -132,6 +132,30 @@ fn suite(name: &str, facts: &Facts<'_>) -> (RuleStatus, String) {
         SuiteStatus::Pass | SuiteStatus::Fail => {}
     }
     let tests = &report.tests;
+    // An exit-code suite reports one test named after itself: speak of the
+    // suite, not of "1 test".
+    if let [only] = tests.as_slice() {
+        if only.name == name {
+            return match (only.class, only.status) {
+                (Class::Regression, _) => (
+                    RuleStatus::Fail,
+                    format!("{name} fails with the series on every attempt and passes on the base"),
+                ),
+                (Class::New, Status::Fail) => {
+                    (RuleStatus::Fail, format!("{name} fails with the series"))
+                }
+                (Class::PreExisting, _) => (
+                    RuleStatus::Pass,
+                    format!("{name} fails on the base too; not caused by the series"),
+                ),
+                (Class::Flaky, Status::Fail) => (
+                    RuleStatus::Pass,
+                    format!("{name} is flaky (passed and failed on one commit)"),
+                ),
+                _ => (RuleStatus::Pass, format!("{name} passed")),
+            };
+        }
+    }
     let regressions = names_of(tests, |t| t.class == Class::Regression);
     let new_failing = names_of(tests, |t| t.class == Class::New && t.status == Status::Fail);
     let mut blame = Vec::new();

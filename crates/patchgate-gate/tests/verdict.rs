@@ -281,3 +281,45 @@ A test that already fails on the base commit, or that is flaky, never counts aga
 ";
     assert_eq!(md, want);
 }
+
+#[test]
+fn exit_code_suite_is_spoken_of_as_the_suite_not_as_one_test() {
+    let reason = |status: Status, class: Class| {
+        let verdict = judge(
+            VerdictInput {
+                applied: true,
+                suites: vec![suite(
+                    "build",
+                    SuiteStatus::Fail,
+                    vec![test("build", status, class)],
+                )],
+                ..VerdictInput::default()
+            },
+            &branch(&["build"]),
+        );
+        let rule = verdict
+            .rules
+            .iter()
+            .find(|r| r.name == "build")
+            .expect("build rule");
+        (rule.status, rule.reason.clone())
+    };
+    assert_eq!(
+        reason(Status::Fail, Class::Regression),
+        (
+            RuleStatus::Fail,
+            "build fails with the series on every attempt and passes on the base".to_string()
+        )
+    );
+    assert_eq!(
+        reason(Status::Fail, Class::PreExisting),
+        (
+            RuleStatus::Pass,
+            "build fails on the base too; not caused by the series".to_string()
+        )
+    );
+    assert_eq!(
+        reason(Status::Pass, Class::Ok),
+        (RuleStatus::Pass, "build passed".to_string())
+    );
+}
