@@ -275,17 +275,9 @@ impl Tester<'_> {
                 continue;
             };
             let now = || self.clock.now();
-            let mut series_dir = || Ok(applied.worktree.path().to_path_buf());
-            let series_runs = suites::runs(
-                store,
-                self.sandbox,
-                name,
-                suite,
-                &head,
-                &mut series_dir,
-                &now,
-            )?;
-            // The base's worktree is made only when its runs are not stored yet.
+            // The base first: its results decide which of the series'
+            // failures are worth a retry. Its worktree is made only when its
+            // runs are not stored yet.
             let mut base_dir = || -> Result<PathBuf, TestError> {
                 if base_tree.is_none() {
                     let dir = apply::worktree_dir(&jobs, "base");
@@ -296,8 +288,27 @@ impl Tester<'_> {
                     .map(|w| w.path().to_path_buf())
                     .unwrap_or_default())
             };
-            let base_runs =
-                suites::runs(store, self.sandbox, name, suite, &base, &mut base_dir, &now)?;
+            let base_runs = suites::runs(
+                store,
+                self.sandbox,
+                name,
+                suite,
+                &base,
+                &mut base_dir,
+                &now,
+                None,
+            )?;
+            let mut series_dir = || Ok(applied.worktree.path().to_path_buf());
+            let series_runs = suites::runs(
+                store,
+                self.sandbox,
+                name,
+                suite,
+                &head,
+                &mut series_dir,
+                &now,
+                Some(&base_runs),
+            )?;
             let mut history = History::new();
             for run in &series_runs {
                 for t in &run.parsed.tests {

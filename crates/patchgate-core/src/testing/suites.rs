@@ -42,10 +42,13 @@ pub fn fingerprint(suite: &Suite) -> String {
     hex::encode(&h.finalize()[..10])
 }
 
-/// Whether another attempt can still tell something: the first attempt did
-/// not pass, and some test that failed in it has not passed since (once it
-/// has, it is proven flaky and more runs add nothing).
-fn wants_retry(runs: &[SuiteRun]) -> bool {
+/// Whether another attempt can still tell something. Not when the first
+/// attempt passed. Otherwise, for each test that failed in the first
+/// attempt: once it has passed in a later one it is proven flaky, and when
+/// it fails on the base too (`base`, when known) a rerun cannot clear the
+/// series; only a test that passes on the base and has failed every attempt
+/// so far is a suspected regression worth another run.
+fn wants_retry(runs: &[SuiteRun], base: Option<&[SuiteRun]>) -> bool {
     let Some(first) = runs.first() else {
         return true;
     };
@@ -64,10 +67,17 @@ fn wants_retry(runs: &[SuiteRun]) -> bool {
     if failed.is_empty() {
         return !first.parsed.complete;
     }
-    failed.iter().any(|name| {
-        !runs[1..]
+    let passes_on_base = |name: &str| match base {
+        None => true,
+        Some(base) => base
             .iter()
-            .any(|r| r.parsed.get(name).is_some_and(|t| t.status == Status::Pass))
+            .any(|r| r.parsed.get(name).is_some_and(|t| t.status == Status::Pass)),
+    };
+    failed.iter().any(|name| {
+        passes_on_base(name)
+            && !runs[1..]
+                .iter()
+                .any(|r| r.parsed.get(name).is_some_and(|t| t.status == Status::Pass))
     })
 }
 
@@ -82,7 +92,8 @@ fn status_word(run: &SuiteRun) -> &'static str {
 }
 
 /// The attempts of `suite` on `commit`: those stored, plus new ones made in
-/// `workdir` while a retry can still tell something.
+/// `workdir` while a retry can still tell something; `base` holds the base
+/// commit's attempts when `commit` is a series' (see [`wants_retry`]).
 #[allow(clippy::too_many_arguments)]
 pub fn runs(
     store: &mut dyn Store,
@@ -92,6 +103,7 @@ pub fn runs(
     commit: &str,
     workdir: &mut dyn FnMut() -> Result<std::path::PathBuf, TestError>,
     now: &dyn Fn() -> i64,
+    base: Option<&[SuiteRun]>,
 ) -> Result<Vec<SuiteRun>, TestError> {
     let fp = fingerprint(suite);
     let mut stored = store.runs_for(commit, &fp)?;
@@ -101,7 +113,7 @@ pub fn runs(
         .filter_map(|r| serde_json::from_value(r.run.detail.clone()).ok())
         .collect();
     let max = 1 + suite.retries as usize;
-    while runs.len() < max && (runs.is_empty() || wants_retry(&runs)) {
+    while runs.len() < max && (runs.is_empty() || wants_retry(&runs, base)) {
         let dir = workdir()?;
         let started = now();
         let (run, output, ms) = execute(sandbox, name, suite, commit, &dir)?;
