@@ -6,7 +6,8 @@
 //! written in batches, one transaction each; a public-inbox cursor advances in
 //! the same transaction as the messages it covers, so a crash never skips mail.
 //! A message that cannot be parsed is stored with its reason and counted; it
-//! never stops the run.
+//! never stops the run. Assembly then covers only the part of the archive
+//! the new mails are connected to (see [`Ingester::finish`]).
 
 use patchgate_git::InboxCursor;
 use patchgate_mail::{mbox, Kind, Message};
@@ -19,6 +20,9 @@ use std::path::{Path, PathBuf};
 const BATCH: usize = 1000;
 /// Read buffer of an mbox.
 const READ_BUFFER: usize = 1 << 20;
+/// Pending mails assembled together: enough that a first import runs few
+/// rounds, few enough that a round's summaries stay a few megabytes.
+pub const ASSEMBLE_CHUNK: usize = 20_000;
 
 /// What kind of source a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -203,16 +207,37 @@ impl<'a> Ingester<'a> {
         Ok(())
     }
 
-    /// Assemble series from every stored mail and reconcile them with the
+    /// Assemble the series the new mails touch and reconcile them with the
     /// stored series; `now` stamps the events this records.
+    ///
+    /// Only mails pending assembly (stored, not yet assembled: this run's
+    /// and any a crashed run left) are seeds, taken [`ASSEMBLE_CHUNK`] at a
+    /// time; each chunk is widened to the whole connected part of the
+    /// archive it touches, assembled, and reconciled within that part. The
+    /// answer is what assembling every stored mail would give, while memory
+    /// is bounded by the chunk and the largest connected part, never by the
+    /// archive, and one piped message costs only its own thread.
     pub fn finish(mut self, now: i64) -> Result<Summary, patchgate_store::Error> {
-        let mails = self.store.assembly_mails()?;
-        let assembly = patchgate_series::assemble(&mails);
-        let changes = self.store.apply_assembly(&assembly, now)?;
-        self.summary.series_new = changes.new as u64;
-        self.summary.series_updated = changes.updated as u64;
-        self.summary.series_superseded = changes.superseded as u64;
-        self.summary.series_total = assembly.series.len() as u64;
+        loop {
+            let seeds = self.store.pending_assembly(ASSEMBLE_CHUNK)?;
+            if seeds.is_empty() {
+                break;
+            }
+            let mails = self.store.assembly_closure(&seeds)?;
+            let assembly = patchgate_series::assemble(&mails);
+            // The scope holds the seeds too: a seed that is no assembly
+            // mail any more must still lose its pending mark.
+            let mut scope = seeds;
+            scope.extend(mails.into_iter().map(|m| m.id));
+            let changes = self.store.apply_assembly_scoped(&assembly, &scope, now)?;
+            // A connected part is assembled whole the first time a chunk
+            // touches it, and its mails leave the pending list with it, so
+            // no series is counted by two chunks.
+            self.summary.series_new += changes.new as u64;
+            self.summary.series_updated += changes.updated as u64;
+            self.summary.series_superseded += changes.superseded as u64;
+        }
+        self.summary.series_total = self.store.count_series()?;
         Ok(self.summary)
     }
 

@@ -56,13 +56,17 @@ impl<'a> Table<'a> {
     /// `References` from newest to oldest. The mail's own id and empty
     /// values (broken headers) are skipped.
     pub fn answered<'s>(&'s self, i: usize) -> impl Iterator<Item = &'a str> + 's {
-        let m: &'a Mail = self.mails[i];
-        m.in_reply_to
-            .iter()
-            .chain(m.references.iter().rev())
-            .map(|s| s.as_str())
-            .filter(move |s| !s.is_empty() && *s != m.id)
+        answered(self.mails[i])
     }
+}
+
+/// The ids one mail answers, nearest first (see [`Table::answered`]).
+pub(crate) fn answered(m: &Mail) -> impl Iterator<Item = &str> {
+    m.in_reply_to
+        .iter()
+        .chain(m.references.iter().rev())
+        .map(|s| s.as_str())
+        .filter(move |s| !s.is_empty() && *s != m.id)
 }
 
 /// Which of two deliveries of one Message-ID to keep: the one that says more

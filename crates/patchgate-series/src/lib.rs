@@ -19,7 +19,9 @@
 //! - `trailers`: person trailers from replies collected onto the patches
 //!   they answer (a cover letter's onto all of its patches);
 //! - `topic`: revisions linked by change-id, by threading or by title, and
-//!   the newest complete revision marked as superseding the older ones.
+//!   the newest complete revision marked as superseding the older ones;
+//! - `keys`: the keys under which a store finds every mail that can affect
+//!   a given one, for assembling part of an archive ([`relation_keys`]).
 //!
 //! Where patchwork and b4 disagree, patchwork's grouping of posts into
 //! series is followed (its test fixtures pass unchanged), and b4's view of
@@ -30,9 +32,12 @@ use serde::{Deserialize, Serialize};
 
 mod build;
 mod index;
+mod keys;
 mod thread;
 mod topic;
 mod trailers;
+
+pub use keys::{normalize_title, relation_keys};
 
 use index::Table;
 use trailers::Member;

@@ -54,7 +54,7 @@ pub(crate) struct Group {
 
 /// What a mail is to series assembly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     Cover,
     Numbered(u32),
     Single,
@@ -64,7 +64,11 @@ enum Role {
 /// discussion, pull requests, unusable bytes). A `Re:` subject wins over a
 /// diff: replies never become patches.
 fn role(table: &Table, i: usize) -> Option<Role> {
-    let m = table.mails[i];
+    role_of(table.mails[i])
+}
+
+/// [`role`] of one mail, without the table.
+pub(crate) fn role_of(m: &crate::Mail) -> Option<Role> {
     if m.prefix.reply {
         return None;
     }

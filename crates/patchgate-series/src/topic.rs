@@ -134,7 +134,7 @@ fn answered_series(
 }
 
 /// Titles compare case- and whitespace-insensitively.
-fn normalize(title: &str) -> String {
+pub(crate) fn normalize(title: &str) -> String {
     title
         .split_whitespace()
         .collect::<Vec<_>>()

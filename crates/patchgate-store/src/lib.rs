@@ -11,7 +11,9 @@
 //! - messages: raw bytes verbatim, keyed by Message-ID, plus the summary
 //!   columns listing and assembly need ([`records`]);
 //! - series and topics with stable integer ids, reconciled from each fresh
-//!   [`patchgate_series::Assembly`] ([`Store::apply_assembly`]);
+//!   [`patchgate_series::Assembly`] ([`Store::apply_assembly`]), or with
+//!   one of the part of the archive new mails touch
+//!   ([`Store::assembly_closure`], [`Store::apply_assembly_scoped`]);
 //! - the append-only event log, from which a series' state is derived
 //!   ([`event::state_from_events`]);
 //! - source cursors, jobs with leases and fencing tokens, runs keyed by
@@ -78,6 +80,18 @@ pub trait Store: Send {
     /// The summaries series assembly needs: patches, cover letters, and
     /// replies that carry trailers. In insertion order.
     fn assembly_mails(&self) -> Result<Vec<Mail>>;
+    /// Message-IDs of up to `limit` assembly mails stored but not yet
+    /// covered by a reconcile, oldest first. A mail is marked in the
+    /// transaction that stores it and cleared by the reconcile that covers
+    /// it ([`Store::apply_assembly_scoped`]), so a crash in between leaves
+    /// it marked for the next ingest.
+    fn pending_assembly(&self, limit: usize) -> Result<Vec<String>>;
+    /// The seeds (Message-IDs of assembly mails) and every assembly mail
+    /// connected to them: sharing, directly or through other mails, a
+    /// relation key ([`patchgate_series::relation_keys`]). Assembling the
+    /// answer gives, for the series it holds, what assembling every stored
+    /// mail would. Seeds that are not assembly mails are ignored.
+    fn assembly_closure(&self, seeds: &[String]) -> Result<Vec<Mail>>;
 
     // ---- source cursors -------------------------------------------------
 
@@ -90,6 +104,20 @@ pub trait Store: Send {
     /// mails; `at` stamps the events this records. Idempotent: applying the
     /// same assembly again changes nothing and records nothing.
     fn apply_assembly(&mut self, assembly: &Assembly, at: i64) -> Result<AssemblyChanges>;
+    /// Reconcile with an assembly of part of the archive: `scope` lists the
+    /// Message-IDs of every mail it was assembled from, which must be whole
+    /// connected parts (an [`Store::assembly_closure`]). Only stored series
+    /// and topics holding a mail of the scope or a member of the assembly
+    /// are reconciled; series elsewhere are never taken for "no longer
+    /// produced". Clears the scope's pending marks in the same transaction.
+    fn apply_assembly_scoped(
+        &mut self,
+        assembly: &Assembly,
+        scope: &[String],
+        at: i64,
+    ) -> Result<AssemblyChanges>;
+    /// Live series (not merged into another).
+    fn count_series(&self) -> Result<u64>;
     /// Live series (not merged into another), newest first.
     fn list_series(&self, filter: &SeriesFilter) -> Result<Vec<SeriesRecord>>;
     /// One series by id, also one merged away (see [`SeriesRecord::merged_into`]).

@@ -57,6 +57,7 @@ fn a_file_at_an_older_version_is_migrated_keeping_its_data() {
     let conn = rusqlite::Connection::open(&db.path).expect("raw connection");
     conn.execute_batch(
         "DROP TABLE run_tests; DROP TABLE runs; DROP TABLE verdicts; DROP TABLE jobs;
+         DROP TABLE assembly_keys; DROP TABLE assembly_pending;
          DELETE FROM schema_migrations WHERE version > 1;",
     )
     .expect("downgrade to version 1");
@@ -68,6 +69,12 @@ fn a_file_at_an_older_version_is_migrated_keeping_its_data() {
         SqliteStore::LATEST_SCHEMA
     );
     assert_eq!(store.count_messages().expect("count"), 1, "data kept");
+    // Migration 4 indexes the stored mail and marks it for assembly.
+    assert_eq!(store.pending_assembly(10).expect("pending"), ["old@x"]);
+    let closure = store
+        .assembly_closure(&["old@x".to_string()])
+        .expect("closure");
+    assert_eq!(closure.len(), 1);
     let job = patchgate_store::NewJob::new("baseline", "kvm");
     assert!(
         store

@@ -1,9 +1,10 @@
 //! Messages and source cursors: the ingest hot path.
 //!
-//! A batch is one transaction with two cached statements; a duplicate
+//! A batch is one transaction with a few cached statements; a duplicate
 //! Message-ID costs one index probe and nothing else. The assembly summary
 //! is stored as JSON beside the listing columns and read back only for the
-//! rows assembly needs (`for_assembly`).
+//! rows assembly needs (`for_assembly`); those rows are also indexed by
+//! their relation keys and marked pending assembly (`scope`).
 
 use super::{from_json, to_json, write_tx, Step};
 use crate::error::Result;
@@ -76,7 +77,9 @@ pub(super) fn insert(
             } else {
                 Some(to_json(&m.problems, "problems")?)
             };
-            let mail = to_json(&Mail::from(m), "assembly summary")?;
+            let summary = Mail::from(m);
+            let mail = to_json(&summary, "assembly summary")?;
+            let assembled = for_assembly(m);
             let inserted = row
                 .execute(params![
                     m.id,
@@ -89,7 +92,7 @@ pub(super) fn insert(
                     problems,
                     new.source,
                     new.raw.len() as i64,
-                    for_assembly(m),
+                    assembled,
                     mail,
                 ])
                 .step(|| format!("storing message {} from {}", m.id, new.source))?;
@@ -100,6 +103,9 @@ pub(super) fn insert(
             let rowid = tx.last_insert_rowid();
             raw.execute(params![rowid, new.raw])
                 .step(|| format!("storing the bytes of message {}", m.id))?;
+            if assembled {
+                super::scope::index_new(&tx, rowid, &summary)?;
+            }
             stats.inserted += 1;
             if is_unusable(m) {
                 stats.unusable += 1;

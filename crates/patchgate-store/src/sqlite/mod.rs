@@ -19,6 +19,7 @@ mod messages;
 mod reconcile;
 mod runs;
 pub(crate) mod schema;
+mod scope;
 mod series;
 
 use crate::error::{Error, Result};
@@ -221,8 +222,29 @@ impl Store for SqliteStore {
             .step(|| format!("committing cursor {source_key}"))
     }
 
+    fn pending_assembly(&self, limit: usize) -> Result<Vec<String>> {
+        scope::pending(&self.conn, limit)
+    }
+
+    fn assembly_closure(&self, seeds: &[String]) -> Result<Vec<Mail>> {
+        scope::closure(&self.conn, seeds)
+    }
+
     fn apply_assembly(&mut self, assembly: &Assembly, at: i64) -> Result<AssemblyChanges> {
-        reconcile::apply(&mut self.conn, assembly, at)
+        reconcile::apply(&mut self.conn, assembly, None, at)
+    }
+
+    fn apply_assembly_scoped(
+        &mut self,
+        assembly: &Assembly,
+        scope: &[String],
+        at: i64,
+    ) -> Result<AssemblyChanges> {
+        reconcile::apply(&mut self.conn, assembly, Some(scope), at)
+    }
+
+    fn count_series(&self) -> Result<u64> {
+        scope::count_series(&self.conn)
     }
 
     fn list_series(&self, filter: &SeriesFilter) -> Result<Vec<SeriesRecord>> {

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, State};
 use crate::records::AssemblyChanges;
 use patchgate_series::{Assembly, Series};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -65,7 +65,17 @@ fn assign(overlaps: HashMap<(usize, i64), usize>, n: usize) -> Vec<Option<i64>> 
     out
 }
 
-pub(super) fn apply(conn: &mut Connection, a: &Assembly, at: i64) -> Result<AssemblyChanges> {
+/// Reconcile with `a`. With `scope` (the Message-IDs of every mail `a` was
+/// assembled from, a union of whole connected parts of the archive), only
+/// stored series and topics holding one of those mails or a member of `a`
+/// are considered, and the scope's pending marks are cleared; without it,
+/// `a` stands for the whole archive and every stored series is considered.
+pub(super) fn apply(
+    conn: &mut Connection,
+    a: &Assembly,
+    scope: Option<&[String]>,
+    at: i64,
+) -> Result<AssemblyChanges> {
     // Assembly partitions mails; refuse an answer that does not, before
     // writing anything.
     let mut owner: HashMap<&str, usize> = HashMap::new();
@@ -84,8 +94,16 @@ pub(super) fn apply(conn: &mut Connection, a: &Assembly, at: i64) -> Result<Asse
     }
 
     let tx = write_tx(conn, "reconciling series")?;
-    let stored = load_stored(&tx)?;
-    let member_of = load_members(&tx)?;
+    let (stored, member_of) = match scope {
+        None => (load_stored(&tx)?, load_members(&tx)?),
+        Some(scope) => {
+            let ids = scope
+                .iter()
+                .map(String::as_str)
+                .chain(a.series.iter().flat_map(|s| members(s).map(|(id, _)| id)));
+            load_scoped(&tx, ids)?
+        }
+    };
 
     // Match series on shared member mails.
     let mut overlaps: HashMap<(usize, i64), usize> = HashMap::new();
@@ -240,7 +258,14 @@ pub(super) fn apply(conn: &mut Connection, a: &Assembly, at: i64) -> Result<Asse
         changes.merged += 1;
     }
     let topic_now: HashMap<i64, i64> = ids.iter().copied().zip(topic_of.iter().copied()).collect();
-    retire_topics(&tx, &live_topics, &stored, &topic_now, &heirs)?;
+    let stale = match scope {
+        None => live_topics_but(&tx, &live_topics)?,
+        Some(_) => stored_topics_but(&tx, &stored, &live_topics)?,
+    };
+    retire_topics(&tx, stale, &stored, &topic_now, &heirs)?;
+    if let Some(scope) = scope {
+        super::scope::clear_pending(&tx, scope)?;
+    }
 
     tx.commit().step(|| "committing the reconciled series")?;
     changes.new_ids.sort_unstable();
@@ -276,6 +301,50 @@ fn load_stored(tx: &Transaction<'_>) -> Result<HashMap<i64, Stored>> {
     Ok(out)
 }
 
+/// Live topics, by id, that no assembled series belongs to.
+fn live_topics_but(tx: &Transaction<'_>, live: &HashSet<i64>) -> Result<Vec<i64>> {
+    let what = || "retiring topics";
+    let mut st = tx
+        .prepare_cached("SELECT id FROM topics WHERE live = 1 ORDER BY id")
+        .step(what)?;
+    let rows = st.query_map([], |r| r.get::<_, i64>(0)).step(what)?;
+    let mut v = Vec::new();
+    for r in rows {
+        let id = r.step(what)?;
+        if !live.contains(&id) {
+            v.push(id);
+        }
+    }
+    Ok(v)
+}
+
+/// The live topics of the considered stored series that no assembled
+/// series belongs to, by id. Topics outside a scope are never looked at.
+fn stored_topics_but(
+    tx: &Transaction<'_>,
+    stored: &HashMap<i64, Stored>,
+    live: &HashSet<i64>,
+) -> Result<Vec<i64>> {
+    let candidates: BTreeSet<i64> = stored
+        .values()
+        .map(|s| s.topic_id)
+        .filter(|t| !live.contains(t))
+        .collect();
+    let mut st = tx
+        .prepare_cached("SELECT live FROM topics WHERE id = ?1")
+        .step(|| "retiring topics")?;
+    let mut v = Vec::new();
+    for tid in candidates {
+        let is_live: bool = st
+            .query_row([tid], |r| r.get(0))
+            .step(|| format!("reading topic {tid}"))?;
+        if is_live {
+            v.push(tid);
+        }
+    }
+    Ok(v)
+}
+
 fn load_members(tx: &Transaction<'_>) -> Result<HashMap<String, i64>> {
     let what = || "reading series memberships";
     let mut st = tx
@@ -290,6 +359,58 @@ fn load_members(tx: &Transaction<'_>) -> Result<HashMap<String, i64>> {
         out.insert(m, s);
     }
     Ok(out)
+}
+
+/// The live series holding any of `ids`, and all of their members. Since a
+/// stored series was assembled from one connected part of the archive, a
+/// series holding one mail of a scope lies wholly inside it.
+fn load_scoped<'i>(
+    tx: &Transaction<'_>,
+    ids: impl Iterator<Item = &'i str>,
+) -> Result<(HashMap<i64, Stored>, HashMap<String, i64>)> {
+    let what = || "reading the stored series in scope";
+    let mut owner = tx
+        .prepare_cached("SELECT series_id FROM series_mails WHERE message_id = ?1")
+        .step(what)?;
+    let mut series_ids = BTreeSet::new();
+    let mut asked = HashSet::new();
+    for id in ids.filter(|id| asked.insert(*id)) {
+        let sid: Option<i64> = owner.query_row([id], |r| r.get(0)).optional().step(what)?;
+        series_ids.extend(sid);
+    }
+    let mut row = tx
+        .prepare_cached(
+            "SELECT topic_id, superseded_by, snapshot, state FROM series
+             WHERE id = ?1 AND live = 1",
+        )
+        .step(what)?;
+    let mut mails = tx
+        .prepare_cached("SELECT message_id FROM series_mails WHERE series_id = ?1")
+        .step(what)?;
+    let mut stored = HashMap::new();
+    let mut member_of = HashMap::new();
+    for sid in series_ids {
+        let s = row
+            .query_row([sid], |r| {
+                Ok(Stored {
+                    topic_id: r.get(0)?,
+                    superseded_by: r.get(1)?,
+                    snapshot: r.get(2)?,
+                    state: r.get(3)?,
+                })
+            })
+            .optional()
+            .step(what)?;
+        let Some(s) = s else { continue };
+        stored.insert(sid, s);
+        let rows = mails
+            .query_map([sid], |r| r.get::<_, String>(0))
+            .step(what)?;
+        for m in rows {
+            member_of.insert(m.step(what)?, sid);
+        }
+    }
+    Ok((stored, member_of))
 }
 
 /// Insert a placeholder row for a new series; [`write_fields`] fills it.
@@ -476,26 +597,11 @@ fn absorb(
 /// (following that series to its heir if it was merged away).
 fn retire_topics(
     tx: &Transaction<'_>,
-    live: &HashSet<i64>,
+    stale: Vec<i64>,
     stored: &HashMap<i64, Stored>,
     topic_now: &HashMap<i64, i64>,
     heirs: &HashMap<i64, Option<i64>>,
 ) -> Result<()> {
-    let what = || "retiring topics";
-    let stale: Vec<i64> = {
-        let mut st = tx
-            .prepare_cached("SELECT id FROM topics WHERE live = 1 ORDER BY id")
-            .step(what)?;
-        let rows = st.query_map([], |r| r.get::<_, i64>(0)).step(what)?;
-        let mut v = Vec::new();
-        for r in rows {
-            let id = r.step(what)?;
-            if !live.contains(&id) {
-                v.push(id);
-            }
-        }
-        v
-    };
     let mut former: Vec<(i64, i64)> = stored.iter().map(|(&id, s)| (id, s.topic_id)).collect();
     former.sort_unstable();
     for tid in stale {

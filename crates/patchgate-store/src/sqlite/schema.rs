@@ -17,6 +17,9 @@ struct Migration {
     version: i64,
     name: &'static str,
     sql: &'static str,
+    /// Rust run after `sql` in the same transaction, for data SQL cannot
+    /// derive (values computed by the series crate).
+    backfill: Option<fn(&Connection) -> rusqlite::Result<()>>,
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -111,6 +114,7 @@ CREATE TABLE events (
 );
 CREATE INDEX events_series ON events(series_id, id);
 "#,
+        backfill: None,
     },
     Migration {
         version: 2,
@@ -171,6 +175,7 @@ CREATE TABLE verdicts (
 );
 CREATE INDEX verdicts_series ON verdicts(series_id, branch, id);
 "#,
+        backfill: None,
     },
     Migration {
         version: 3,
@@ -181,11 +186,39 @@ CREATE INDEX verdicts_series ON verdicts(series_id, branch, id);
 -- stored run is reused.
 ALTER TABLE runs ADD COLUMN detail TEXT NOT NULL DEFAULT 'null';
 "#,
+        backfill: None,
+    },
+    Migration {
+        version: 4,
+        name: "relation keys and pending marks for scoped assembly",
+        sql: r#"
+-- Every relation key (patchgate_series::relation_keys) of every assembly
+-- mail, as a 64-bit hash: mails sharing a key may affect each other's
+-- series, so scoped assembly expands new mails to their connected mails
+-- through this index. A hash collision only widens that set. Derived data,
+-- rebuilt by the backfill, so no foreign key slows the ingest hot path.
+CREATE TABLE assembly_keys (
+    key     INTEGER NOT NULL,
+    message INTEGER NOT NULL,
+    PRIMARY KEY (key, message)
+) WITHOUT ROWID;
+
+-- Assembly mails stored but not yet assembled. Written with the message
+-- and cleared with the reconcile that covers it, so a crash between
+-- ingest and assembly leaves the work marked, never lost.
+CREATE TABLE assembly_pending (
+    message INTEGER PRIMARY KEY
+);
+-- Existing mails are assembled once more on the next ingest: a database
+-- whose last ingest stopped before assembly is made whole that way.
+INSERT INTO assembly_pending (message) SELECT id FROM messages WHERE for_assembly = 1;
+"#,
+        backfill: Some(super::scope::backfill_keys),
     },
 ];
 
 /// The newest schema version this code knows.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// The version a database is at: the highest recorded migration, 0 for a
 /// database patchgate has never touched.
@@ -248,6 +281,9 @@ fn apply(conn: &mut Connection, m: &Migration) -> Result<()> {
         return Ok(());
     }
     tx.execute_batch(m.sql).map_err(|e| fail(current, e))?;
+    if let Some(backfill) = m.backfill {
+        backfill(&tx).map_err(|e| fail(current, e))?;
+    }
     tx.execute(
         "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
         rusqlite::params![m.version, m.name],

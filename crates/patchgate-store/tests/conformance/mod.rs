@@ -10,6 +10,7 @@
 
 pub mod jobs;
 pub mod messages;
+pub mod scope;
 pub mod series;
 
 use patchgate_mail::{Kind, Message, Person, Subject, Trailer};
@@ -45,6 +46,9 @@ macro_rules! conformance {
             series::assembly_that_puts_a_mail_in_two_series_is_refused,
             series::state_is_derived_from_events,
             series::list_filters_by_state_and_topic,
+            scope::assembly_mails_are_pending_until_a_scoped_reconcile_covers_them,
+            scope::closure_follows_threads_change_ids_and_titles_and_nothing_else,
+            scope::scoped_reconcile_leaves_series_outside_the_scope_alone,
             jobs::enqueue_is_idempotent_by_dedupe_key,
             jobs::claim_lease_expiry_and_fencing,
             jobs::exhausted_attempts_fail_the_job,

@@ -11,6 +11,7 @@
 mod archives;
 mod arrival;
 mod config;
+mod incremental;
 mod mails;
 mod printing;
 mod rebuild;

@@ -1,0 +1,65 @@
+//! Relation keys: what ties one mail to the others in [`crate::assemble`].
+//!
+//! Two mails can influence each other's series, topic or collected trailers
+//! only when they share a key. A store that indexes these keys can therefore
+//! assemble a part of its archive (the mails connected to some new ones) and
+//! get exactly the answer a full assembly would give for that part, without
+//! reading the rest.
+//!
+//! The keys mirror the rules of the stages, and must change with them:
+//!
+//! - threading (`thread`, `trailers`, `topic`): a mail's own Message-ID and
+//!   every id it answers, so mails answering one another, or answering the
+//!   same (possibly absent) message, meet;
+//! - marker grouping of unthreaded posts (`thread`, rule 3): author address,
+//!   version and `N`;
+//! - b4 change-id (`topic`);
+//! - same author and title (`topic`), with the title folded by
+//!   [`normalize_title`].
+//!
+//! Keys may over-connect (a store may hash them); they must never miss a
+//! relation.
+//!
+//! One relation is not keyed: a post whose thread headers form a circle with
+//! other posts loses one link and is then grouped like an unthreaded post.
+//! Such hostile headers are left to a full assembly.
+
+use crate::index::answered;
+use crate::thread::{role_of, Role};
+use crate::Mail;
+
+/// Fold a title the way revisions are matched by title: whitespace runs
+/// collapsed to one space, lower case.
+pub fn normalize_title(title: &str) -> String {
+    crate::topic::normalize(title)
+}
+
+/// Every relation key of one mail. Distinct kinds of key carry distinct
+/// prefixes, so they never collide with each other.
+pub fn relation_keys(m: &Mail) -> Vec<String> {
+    let mut keys = vec![format!("id\0{}", m.id)];
+    let mut threaded = false;
+    for id in answered(m) {
+        keys.push(format!("id\0{id}"));
+        threaded = true;
+    }
+    let role = role_of(m);
+    if role.is_none() {
+        return keys;
+    }
+    let email = m.from.email.to_ascii_lowercase();
+    if !threaded && role != Some(Role::Single) {
+        let total = m.prefix.total.map_or_else(String::new, |n| n.to_string());
+        keys.push(format!("marker\0{email}\0{}\0{total}", m.prefix.version));
+    }
+    if let Some(cid) = m.change_id.as_deref().filter(|c| !c.is_empty()) {
+        keys.push(format!("change-id\0{cid}"));
+    }
+    let title = normalize_title(&m.prefix.title);
+    if !title.is_empty() && !email.is_empty() {
+        keys.push(format!("title\0{email}\0{title}"));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
