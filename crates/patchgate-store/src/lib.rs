@@ -81,11 +81,15 @@ pub trait Store: Send {
     /// replies that carry trailers. In insertion order.
     fn assembly_mails(&self) -> Result<Vec<Mail>>;
     /// Message-IDs of up to `limit` assembly mails stored but not yet
-    /// covered by a reconcile, oldest first. A mail is marked in the
-    /// transaction that stores it and cleared by the reconcile that covers
-    /// it ([`Store::apply_assembly_scoped`]), so a crash in between leaves
-    /// it marked for the next ingest.
-    fn pending_assembly(&self, limit: usize) -> Result<Vec<String>>;
+    /// covered by a reconcile, oldest first, with their relation keys
+    /// indexed now so that [`Store::assembly_closure`] can reach them. A mail
+    /// is marked in the transaction that stores it and cleared by the
+    /// reconcile that covers it ([`Store::apply_assembly_scoped`]), so a
+    /// crash in between leaves it marked for the next ingest. Keys are
+    /// indexed here, a chunk at a time in key order, rather than as each
+    /// mail is stored: inserting hashed keys in arrival order touches most
+    /// of the index on every batch.
+    fn pending_assembly(&mut self, limit: usize) -> Result<Vec<String>>;
     /// The seeds (Message-IDs of assembly mails) and every assembly mail
     /// connected to them: sharing, directly or through other mails, a
     /// relation key ([`patchgate_series::relation_keys`]). Assembling the

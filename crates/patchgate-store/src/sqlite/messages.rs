@@ -62,8 +62,8 @@ pub(super) fn insert(
         let mut row = tx
             .prepare_cached(
                 "INSERT INTO messages (message_id, kind, subject, from_name, from_email, date,
-                     list_id, problems, source, size, for_assembly, mail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                     list_id, problems, source, size, for_assembly, mail, relation_keys)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT (message_id) DO NOTHING",
             )
             .step(|| "preparing the message insert")?;
@@ -80,6 +80,7 @@ pub(super) fn insert(
             let summary = Mail::from(m);
             let mail = to_json(&summary, "assembly summary")?;
             let assembled = for_assembly(m);
+            let keys = assembled.then(|| super::scope::encode_keys(&summary));
             let inserted = row
                 .execute(params![
                     m.id,
@@ -94,6 +95,7 @@ pub(super) fn insert(
                     new.raw.len() as i64,
                     assembled,
                     mail,
+                    keys,
                 ])
                 .step(|| format!("storing message {} from {}", m.id, new.source))?;
             if inserted == 0 {
@@ -104,7 +106,7 @@ pub(super) fn insert(
             raw.execute(params![rowid, new.raw])
                 .step(|| format!("storing the bytes of message {}", m.id))?;
             if assembled {
-                super::scope::index_new(&tx, rowid, &summary)?;
+                super::scope::mark_pending(&tx, rowid, &m.id)?;
             }
             stats.inserted += 1;
             if is_unusable(m) {

@@ -222,8 +222,8 @@ impl Store for SqliteStore {
             .step(|| format!("committing cursor {source_key}"))
     }
 
-    fn pending_assembly(&self, limit: usize) -> Result<Vec<String>> {
-        scope::pending(&self.conn, limit)
+    fn pending_assembly(&mut self, limit: usize) -> Result<Vec<String>> {
+        scope::take_pending(&mut self.conn, limit)
     }
 
     fn assembly_closure(&self, seeds: &[String]) -> Result<Vec<Mail>> {

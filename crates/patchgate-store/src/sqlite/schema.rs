@@ -215,10 +215,22 @@ INSERT INTO assembly_pending (message) SELECT id FROM messages WHERE for_assembl
 "#,
         backfill: Some(super::scope::backfill_keys),
     },
+    Migration {
+        version: 5,
+        name: "relation keys kept with each message",
+        sql: r#"
+-- The hashed relation keys of an assembly mail, 8 bytes each (little
+-- endian), written with the row: taking pending mail for assembly then
+-- indexes them without decoding the mail's summary. NULL for rows stored
+-- before, whose keys come from the summary as before.
+ALTER TABLE messages ADD COLUMN relation_keys BLOB;
+"#,
+        backfill: None,
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 /// The version a database is at: the highest recorded migration, 0 for a
 /// database patchgate has never touched.

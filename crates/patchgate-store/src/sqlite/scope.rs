@@ -8,7 +8,7 @@
 //! parts, exactly what assembling every mail would, and memory is bounded by
 //! the largest connected part instead of the archive.
 
-use super::{from_json, Step};
+use super::{from_json, write_tx, Step};
 use crate::error::Result;
 use patchgate_series::{relation_keys, Mail};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -25,6 +25,20 @@ fn hash(key: &str) -> i64 {
     h as i64
 }
 
+/// The hashed relation keys of a mail as stored with it: 8 bytes each,
+/// little endian.
+pub(super) fn encode_keys(mail: &Mail) -> Vec<u8> {
+    keys_of(mail).iter().flat_map(|k| k.to_le_bytes()).collect()
+}
+
+fn decode_keys(blob: &[u8]) -> impl Iterator<Item = i64> + '_ {
+    blob.chunks_exact(8).map(|c| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        i64::from_le_bytes(b)
+    })
+}
+
 /// The hashed relation keys of one mail.
 fn keys_of(mail: &Mail) -> Vec<i64> {
     let mut keys: Vec<i64> = relation_keys(mail).iter().map(|k| hash(k)).collect();
@@ -33,22 +47,12 @@ fn keys_of(mail: &Mail) -> Vec<i64> {
     keys
 }
 
-/// Index a freshly stored assembly mail and mark it pending, inside the
-/// transaction that stores it.
-pub(super) fn index_new(tx: &Transaction<'_>, rowid: i64, mail: &Mail) -> Result<()> {
-    let mut key = tx
-        .prepare_cached(
-            "INSERT INTO assembly_keys (key, message) VALUES (?1, ?2)
-             ON CONFLICT DO NOTHING",
-        )
-        .step(|| "preparing the relation key insert")?;
-    for k in keys_of(mail) {
-        key.execute(params![k, rowid])
-            .step(|| format!("indexing message {}", mail.id))?;
-    }
+/// Mark a freshly stored assembly mail pending, inside the transaction that
+/// stores it. Its keys are indexed when it is taken for assembly.
+pub(super) fn mark_pending(tx: &Transaction<'_>, rowid: i64, id: &str) -> Result<()> {
     tx.prepare_cached("INSERT INTO assembly_pending (message) VALUES (?1) ON CONFLICT DO NOTHING")
         .and_then(|mut st| st.execute([rowid]))
-        .step(|| format!("marking message {} for assembly", mail.id))?;
+        .step(|| format!("marking message {id} for assembly"))?;
     Ok(())
 }
 
@@ -74,20 +78,58 @@ pub(super) fn backfill_keys(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Message-IDs of up to `limit` pending mails, oldest first.
-pub(super) fn pending(conn: &Connection, limit: usize) -> Result<Vec<String>> {
+/// Up to `limit` pending mails, oldest first: their relation keys are
+/// indexed, sorted, in one transaction (inserting them again is harmless),
+/// and their Message-IDs returned.
+pub(super) fn take_pending(conn: &mut Connection, limit: usize) -> Result<Vec<String>> {
     let what = || "reading the mails pending assembly";
-    let mut st = conn
-        .prepare_cached(
-            "SELECT m.message_id FROM assembly_pending p JOIN messages m ON m.id = p.message
-             ORDER BY p.message LIMIT ?1",
-        )
-        .step(what)?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = st
-        .query_map([limit], |r| r.get::<_, String>(0))
-        .step(what)?;
-    rows.map(|r| r.step(what)).collect()
+    let tx = write_tx(conn, "indexing the mails pending assembly")?;
+    let mut ids = Vec::new();
+    let mut keys: Vec<(i64, i64)> = Vec::new();
+    {
+        let mut st = tx
+            .prepare_cached(
+                "SELECT p.message, m.message_id, m.relation_keys, m.mail FROM assembly_pending p
+                 JOIN messages m ON m.id = p.message ORDER BY p.message LIMIT ?1",
+            )
+            .step(what)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = st.query([limit]).step(what)?;
+        while let Some(row) = rows.next().step(what)? {
+            let rowid: i64 = row.get(0).step(what)?;
+            let id: String = row.get(1).step(what)?;
+            match row.get_ref(2).step(what)?.as_blob_or_null() {
+                Ok(Some(blob)) => keys.extend(decode_keys(blob).map(|k| (k, rowid))),
+                // Stored before keys were kept with the row: from the
+                // summary. One that cannot be read gets no keys; assembling
+                // it reports the damage, as reading it always has.
+                _ => {
+                    if let Ok(text) = row.get_ref(3).and_then(|v| v.as_str().map_err(Into::into)) {
+                        if let Ok(mail) = serde_json::from_str::<Mail>(text) {
+                            keys.extend(keys_of(&mail).into_iter().map(|k| (k, rowid)));
+                        }
+                    }
+                }
+            }
+            ids.push(id);
+        }
+    }
+    keys.sort_unstable();
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO assembly_keys (key, message) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )
+            .step(|| "preparing the relation key insert")?;
+        for (k, rowid) in keys {
+            insert
+                .execute(params![k, rowid])
+                .step(|| "indexing the relation keys of pending mail")?;
+        }
+    }
+    tx.commit()
+        .step(|| "committing the relation keys of pending mail")?;
+    Ok(ids)
 }
 
 /// Seeds above which [`closure`] scans the whole key index once instead of

@@ -59,6 +59,8 @@ pub fn closure_follows_threads_change_ids_and_titles_and_nothing_else(h: &dyn Ha
         store.as_mut(),
         &[stranger, resend, review, v2, patch, cover],
     );
+    // Taking the pending mail indexes its relation keys.
+    assert_eq!(store.pending_assembly(100).expect("pending").len(), 6);
 
     let got = store
         .assembly_closure(&["r@x".to_string()])
