@@ -224,6 +224,11 @@ impl<'a> Ingester<'a> {
                 break;
             }
             let mails = self.store.assembly_closure(&seeds)?;
+            tracing::debug!(
+                seeds = seeds.len(),
+                closure = mails.len(),
+                "assembling a chunk"
+            );
             let assembly = patchgate_series::assemble(&mails);
             // The scope holds the seeds too: a seed that is no assembly
             // mail any more must still lose its pending mark.

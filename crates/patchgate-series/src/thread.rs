@@ -32,7 +32,7 @@ use patchgate_mail::Kind;
 use crate::index::{same_author, Table};
 
 /// How far apart (seconds) two unthreaded posts of one series may be sent.
-const MARKER_WINDOW: i64 = 3600;
+pub(crate) const MARKER_WINDOW: i64 = 3600;
 
 /// One series before its fields are derived: which mails it holds.
 #[derive(Debug)]

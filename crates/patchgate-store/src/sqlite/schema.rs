@@ -227,10 +227,23 @@ ALTER TABLE messages ADD COLUMN relation_keys BLOB;
 "#,
         backfill: None,
     },
+    Migration {
+        version: 6,
+        name: "relation keys of unthreaded posts carry their hour",
+        sql: r#"
+-- The marker key of an unthreaded numbered post now names the hour it was
+-- sent in: keys computed before would connect all of an author's cover
+-- letters and miss nothing, but keys of both kinds would not meet. Every
+-- key is computed again from the stored summaries.
+DELETE FROM assembly_keys;
+UPDATE messages SET relation_keys = NULL WHERE relation_keys IS NOT NULL;
+"#,
+        backfill: Some(super::scope::backfill_keys),
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const LATEST: i64 = 5;
+pub const LATEST: i64 = 6;
 
 /// The version a database is at: the highest recorded migration, 0 for a
 /// database patchgate has never touched.
