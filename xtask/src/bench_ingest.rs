@@ -6,9 +6,9 @@
 //! when the absolute times wander.
 
 use crate::{corpus, measure};
-use anyhow::{bail, Context};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use std::path::Path;
+use std::process::Stdio;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,7 +34,7 @@ struct Row {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let root = workspace_root()?;
+    let root = measure::workspace_root()?;
     let dir = root.join("target/bench");
     let mbox = dir.join(format!("corpus-{}.mbox", args.messages));
     let stats = corpus::write(&corpus::Args {
@@ -51,14 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         stats.bytes as f64 / 1e6,
         mbox.display()
     );
-    let status = Command::new("cargo")
-        .args(["build", "--release", "--quiet", "-p", "patchgate"])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("cargo build --release -p patchgate failed");
-    }
-    let patchgate = root.join("target/release/patchgate");
+    let patchgate = measure::release_patchgate(&root)?;
 
     let mut rows = vec![
         Row {
@@ -85,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let config = state.join("patchgate.toml");
         std::fs::write(&config, "")?;
         let ingest = || {
-            let mut c = pinned(&patchgate);
+            let mut c = measure::pinned(&patchgate);
             c.arg("--config").arg(&config).arg("ingest").arg(&mbox);
             c.stdout(Stdio::null());
             measure::run(&mut c)
@@ -96,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let split = dir.join("mailsplit");
         let _ = std::fs::remove_dir_all(&split);
         std::fs::create_dir_all(&split)?;
-        let mut c = pinned(Path::new("git"));
+        let mut c = measure::pinned(Path::new("git"));
         c.arg("mailsplit")
             .arg(format!("-o{}", split.display()))
             .arg(&mbox);
@@ -104,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         rows[2].costs.push(measure::run(&mut c)?);
         let _ = std::fs::remove_dir_all(&split);
 
-        let mut c = pinned(Path::new("python3"));
+        let mut c = measure::pinned(Path::new("python3"));
         c.arg("-c").arg(PY_MAILBOX).arg(&mbox).stderr(Stdio::null());
         rows[3].costs.push(measure::run(&mut c)?);
     }
@@ -132,22 +125,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pinned(program: &Path) -> Command {
-    let mut c = Command::new("taskset");
-    c.arg("-c").arg("0").arg(program);
-    c
-}
-
 fn median(costs: &[measure::Cost], f: impl Fn(&measure::Cost) -> f64) -> f64 {
     let mut v: Vec<f64> = costs.iter().map(f).collect();
     v.sort_by(|a, b| a.total_cmp(b));
     v.get(v.len() / 2).copied().unwrap_or(0.0)
-}
-
-fn workspace_root() -> anyhow::Result<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .context("xtask sits inside the workspace")
 }

@@ -124,15 +124,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.runs > 0 && args.starts > 0,
         "--runs and --starts must be at least 1"
     );
-    let root = workspace_root()?;
-    let status = Command::new("cargo")
-        .args(["build", "--release", "--quiet", "-p", "patchgate"])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("cargo build --release -p patchgate failed");
-    }
-    let patchgate = root.join("target/release/patchgate");
+    let root = measure::workspace_root()?;
+    let patchgate = measure::release_patchgate(&root)?;
 
     let dir = root.join("target/bench/job");
     let _ = std::fs::remove_dir_all(&dir);
@@ -420,7 +413,7 @@ fn job(setup: &Setup, patchgate: &Path, suites: usize, run: &str) -> anyhow::Res
     std::fs::write(&setup.config, config_text(&setup.upstream, suites, run))?;
     let out_path = setup.dir.join("test.json");
     let err_path = setup.dir.join("test.stderr");
-    let mut c = pinned(patchgate);
+    let mut c = measure::pinned(patchgate);
     c.arg("--config")
         .arg(&setup.config)
         .args(["test", "1", "--json"])
@@ -493,7 +486,7 @@ struct AmCycle {
 fn am_cycle(setup: &Setup) -> anyhow::Result<AmCycle> {
     let wt = setup.dir.join("am-worktree");
     let git = |cwd: &Path, args: &[&str]| -> anyhow::Result<Duration> {
-        let mut c = pinned(Path::new("git"));
+        let mut c = measure::pinned(Path::new("git"));
         c.current_dir(cwd);
         git_env(&mut c, &setup.home);
         c.env("GIT_COMMITTER_NAME", "patchgate")
@@ -814,18 +807,4 @@ fn pin_self() -> anyhow::Result<()> {
         .status()?;
     ensure!(status.success(), "taskset -a -c -p 0 failed");
     Ok(())
-}
-
-fn pinned(program: &Path) -> Command {
-    let mut c = Command::new("taskset");
-    c.arg("-c").arg("0").arg(program);
-    c
-}
-
-fn workspace_root() -> anyhow::Result<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .context("xtask sits inside the workspace")
 }

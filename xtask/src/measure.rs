@@ -6,6 +6,7 @@
 #![allow(unsafe_code)]
 
 use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -48,4 +49,33 @@ pub fn run(cmd: &mut Command) -> anyhow::Result<Cost> {
         cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         peak_rss: usage.ru_maxrss as u64 * 1024,
     })
+}
+
+/// `program` pinned to the first core, so figures of different tools
+/// measured in one run compare like with like.
+pub fn pinned(program: &Path) -> Command {
+    let mut c = Command::new("taskset");
+    c.arg("-c").arg("0").arg(program);
+    c
+}
+
+/// The workspace's root folder.
+pub fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask sits inside the workspace")
+}
+
+/// Build the release binary of patchgate and return its path.
+pub fn release_patchgate(root: &Path) -> anyhow::Result<PathBuf> {
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--quiet", "-p", "patchgate"])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("cargo build --release -p patchgate failed");
+    }
+    Ok(root.join("target/release/patchgate"))
 }
