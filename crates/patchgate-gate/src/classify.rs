@@ -208,7 +208,7 @@ fn suite_status(run: &SuiteRun) -> (SuiteStatus, Vec<String>) {
             SuiteStatus::Error
         }
         RunOutcome::Finished { .. } if !run.parsed.complete => {
-            notes.push("did not run to its end".to_string());
+            notes.push("its output ended before all of its tests reported".to_string());
             SuiteStatus::Error
         }
         RunOutcome::Finished { .. } if run.parsed.has_failure() => SuiteStatus::Fail,
