@@ -279,14 +279,13 @@ impl Tester<'_> {
             // failures are worth a retry. Its worktree is made only when its
             // runs are not stored yet.
             let mut base_dir = || -> Result<PathBuf, TestError> {
-                if base_tree.is_none() {
-                    let dir = apply::worktree_dir(&jobs, "base");
-                    base_tree = Some(mirror.add_worktree(dir, &applied.base)?);
-                }
-                Ok(base_tree
-                    .as_ref()
-                    .map(|w| w.path().to_path_buf())
-                    .unwrap_or_default())
+                let worktree = match &mut base_tree {
+                    Some(w) => w,
+                    None => base_tree.insert(
+                        mirror.add_worktree(apply::worktree_dir(&jobs, "base"), &applied.base)?,
+                    ),
+                };
+                Ok(worktree.path().to_path_buf())
             };
             let base_runs = suites::runs(
                 store,

@@ -108,16 +108,22 @@ pub fn runs(
     let fp = fingerprint(suite);
     let mut stored = store.runs_for(commit, &fp)?;
     stored.sort_by_key(|r| r.run.attempt);
+    // A stored run whose detail cannot be read any more still counts as an
+    // attempt made, and its number is never used again.
+    let mut made = stored.len();
+    let mut next_attempt = stored.last().map_or(1, |r| r.run.attempt + 1);
     let mut runs: Vec<SuiteRun> = stored
         .iter()
         .filter_map(|r| serde_json::from_value(r.run.detail.clone()).ok())
         .collect();
     let max = 1 + suite.retries as usize;
-    while runs.len() < max && (runs.is_empty() || wants_retry(&runs, base)) {
+    while made < max && (runs.is_empty() || wants_retry(&runs, base)) {
         let dir = workdir()?;
         let started = now();
         let (run, output, ms) = execute(sandbox, name, suite, commit, &dir)?;
-        let attempt = runs.len() as u32 + 1;
+        let attempt = next_attempt;
+        next_attempt += 1;
+        made += 1;
         store.record_run(&Run {
             commit: commit.to_string(),
             suite: name.to_string(),

@@ -2,8 +2,7 @@
 
 use crate::context::Context;
 use crate::table::Table;
-use anyhow::{anyhow, bail, Context as _};
-use patchgate_mail::Trailer;
+use anyhow::{anyhow, Context as _};
 use patchgate_store::{SeriesFilter, SeriesRecord, State, Store};
 use std::io::Write;
 use std::path::Path;
@@ -191,24 +190,7 @@ fn mbox(ctx: &Context, a: MboxArgs) -> anyhow::Result<()> {
         .store
         .series_detail(id)?
         .ok_or_else(|| anyhow!("series {id} vanished while reading it"))?;
-    if !d.series.missing.is_empty() {
-        let missing: Vec<String> = d.series.missing.iter().map(u32::to_string).collect();
-        bail!(
-            "series {id} is incomplete: patch {} of {} not received; it would not apply as posted",
-            missing.join(", "),
-            d.series.total
-        );
-    }
-    let mut out = Vec::new();
-    for p in &d.patches {
-        let raw = ctx
-            .store
-            .raw_message(&p.message_id)?
-            .ok_or_else(|| anyhow!("patch {} ({}) has no stored bytes", p.index, p.message_id))?;
-        let message = patchgate_mail::parse(&raw);
-        let extra: Vec<Trailer> = p.collected.iter().map(|c| c.trailer.clone()).collect();
-        out.extend_from_slice(&patchgate_mail::render_am(&message, &extra));
-    }
+    let out = patchgate_core::series_mbox::series_mbox(ctx.store.as_ref(), &d)?;
     match a.output {
         Some(path) => std::fs::write(&path, &out)
             .with_context(|| format!("cannot write {}", path.display()))?,
