@@ -226,13 +226,18 @@ struct Seen {
 }
 
 impl Seen {
-    fn of(runs: &[SuiteRun], name: &str) -> Seen {
-        let mut seen = Seen::default();
+    /// What every test said across `runs`, by name, in one pass: looking
+    /// each name up in each run would cost tests² on suites of thousands.
+    fn by_name(runs: &[SuiteRun]) -> HashMap<&str, Seen> {
+        let mut seen: HashMap<&str, Seen> = HashMap::new();
         for r in runs {
-            match r.parsed.get(name).map(|t| t.status) {
-                Some(Status::Pass) => seen.pass = true,
-                Some(Status::Fail) => seen.fail = true,
-                Some(Status::Skip) | None => {}
+            for t in &r.parsed.tests {
+                let entry = seen.entry(t.name.as_str()).or_default();
+                match t.status {
+                    Status::Pass => entry.pass = true,
+                    Status::Fail => entry.fail = true,
+                    Status::Skip => {}
+                }
             }
         }
         seen
@@ -275,11 +280,13 @@ pub fn classify(
             }
         }
     }
+    let on_base = Seen::by_name(base);
+    let on_series = Seen::by_name(series);
     order
         .into_iter()
         .map(|(name, status, detail)| {
-            let b = Seen::of(base, name);
-            let s = Seen::of(series, name);
+            let b = on_base.get(name).copied().unwrap_or_default();
+            let s = on_series.get(name).copied().unwrap_or_default();
             let failed_somewhere = b.fail || s.fail;
             let class = if b.mixed()
                 || s.mixed()

@@ -48,10 +48,12 @@ impl fmt::Display for Clause {
                     let quoted: Vec<String> = people
                         .iter()
                         .map(|p| {
-                            if p.contains(' ') {
-                                format!("{p:?}")
-                            } else {
+                            // Quoted whenever the tokenizer would not read it
+                            // as one word; quotes take no escapes.
+                            if !p.is_empty() && p.chars().all(is_word_char) {
                                 p.clone()
+                            } else {
+                                format!("\"{p}\"")
                             }
                         })
                         .collect();

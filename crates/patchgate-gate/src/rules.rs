@@ -156,8 +156,10 @@ fn suite(name: &str, facts: &Facts<'_>) -> (RuleStatus, String) {
             };
         }
     }
-    let regressions = names_of(tests, |t| t.class == Class::Regression);
-    let new_failing = names_of(tests, |t| t.class == Class::New && t.status == Status::Fail);
+    // What blames the series is defined once, by TestReport::blames_series;
+    // here it is only told apart by kind for the sentence.
+    let regressions = names_of(tests, |t| t.blames_series() && t.class == Class::Regression);
+    let new_failing = names_of(tests, |t| t.blames_series() && t.class == Class::New);
     let mut blame = Vec::new();
     if !regressions.is_empty() {
         blame.push(format!(

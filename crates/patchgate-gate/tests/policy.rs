@@ -189,3 +189,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_clause_prints_in_a_form_that_parses_back_to_it() {
+    for people in [
+        vec!["Doe,J"],
+        vec!["<a@b>", "plain@x.org"],
+        vec!["Jane Doe"],
+    ] {
+        let clause = Clause::Reviews {
+            min: 1,
+            from: Some(people.iter().map(|p| p.to_string()).collect()),
+        };
+        let printed = clause.to_string();
+        assert_eq!(
+            parse_clause(&printed, &suites()).ok(),
+            Some(clause),
+            "{printed}"
+        );
+    }
+}

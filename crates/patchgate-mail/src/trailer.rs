@@ -208,13 +208,14 @@ fn plausible_value(name: &str, value: &str) -> bool {
 /// The first unquoted `base-commit:` and `change-id:` values in `text`.
 /// b4 writes them after the diff or the signature, so the whole text counts.
 pub fn b4_markers(text: &str) -> (Option<String>, Option<String>) {
-    // Most mail carries neither marker: rule that out with fast searches
-    // before reading it line by line (any capitalisation of the names ends
-    // in one of these).
+    // Most mail carries neither marker: rule that out with one SIMD pass
+    // over the colons, each checked against the two names in any case.
     let bytes = text.as_bytes();
-    let maybe = ["ommit:", "OMMIT:", "-id:", "-Id:", "-ID:", "-iD:"]
-        .iter()
-        .any(|needle| memchr::memmem::find(bytes, needle.as_bytes()).is_some());
+    let named = |end: usize, name: &[u8]| {
+        end >= name.len() && bytes[end - name.len()..end].eq_ignore_ascii_case(name)
+    };
+    let maybe = memchr::memchr_iter(b':', bytes)
+        .any(|colon| named(colon, b"base-commit") || named(colon, b"change-id"));
     if !maybe {
         return (None, None);
     }
@@ -240,6 +241,14 @@ pub fn b4_markers(text: &str) -> (Option<String>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn b4_markers_are_found_in_any_capitalisation() {
+        let (base, change) = b4_markers("x\n\nBase-commiT: abc123\nCHANGE-ID: 2024-w\n");
+        assert_eq!(base.as_deref(), Some("abc123"));
+        assert_eq!(change.as_deref(), Some("2024-w"));
+        assert_eq!(b4_markers("time: 10:00, id: 7\n"), (None, None));
+    }
 
     #[test]
     fn canonical_name_follows_git_spelling() {

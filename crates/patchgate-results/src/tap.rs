@@ -166,8 +166,7 @@ impl State {
         // A block inside this one that never got its parent line: keep its
         // results here rather than chaining unfinished blocks upwards.
         if let Some(orphan) = frame.pending.take() {
-            frame.max_number += 1;
-            frame.points.push(orphan_node(*orphan, frame.max_number));
+            frame.adopt(*orphan);
         }
         let Some(parent) = self.stack.last_mut() else {
             // The top level is never popped here; put it back untouched.
@@ -177,9 +176,7 @@ impl State {
         // Two blocks in a row without a parent line: the first one's parent
         // never reported, which is a failure of that parent.
         if let Some(orphan) = parent.pending.take() {
-            let orphan = orphan_node(*orphan, parent.max_number + 1);
-            parent.max_number += 1;
-            parent.points.push(orphan);
+            parent.adopt(*orphan);
             self.problems.push(format!(
                 "a subtest block at nesting level {level} had no result line of its own"
             ));
@@ -288,8 +285,7 @@ impl State {
             return Parsed::default();
         };
         if let Some(orphan) = top.pending.take() {
-            top.max_number += 1;
-            top.points.push(orphan_node(*orphan, top.max_number));
+            top.adopt(*orphan);
         }
         let mut complete = !self.bailed;
         if top.plan.is_none() {
@@ -321,6 +317,16 @@ impl State {
 }
 
 /// A block whose parent line never came, reported as the failing parent.
+impl Frame {
+    /// Keep a subtest block whose parent line never came as a failing test
+    /// numbered after the highest one seen (saturating: the numbers come
+    /// from the input).
+    fn adopt(&mut self, orphan: Frame) {
+        self.max_number = self.max_number.saturating_add(1);
+        self.points.push(orphan_node(orphan, self.max_number));
+    }
+}
+
 fn orphan_node(block: Frame, number: u64) -> Node {
     let name = block.hint.unwrap_or_else(|| format!("test {number}"));
     Node {

@@ -89,3 +89,9 @@ fn deep_nesting_does_not_overflow_the_stack() {
     let _ = parse_tap(&s);
     let _ = parse_tap(&deep);
 }
+
+#[test]
+fn a_test_numbered_u64_max_before_an_orphan_block_does_not_overflow() {
+    let parsed = parse_tap("ok 18446744073709551615 - a\n    ok 1 - x\n");
+    assert!(!parsed.tests.is_empty());
+}
