@@ -20,8 +20,9 @@ pub(crate) fn series(table: &Table, g: &Group) -> Series {
 
     let highest = g.patches.keys().next_back().copied().unwrap_or(0);
     let total = g.total.unwrap_or(highest);
-    let present = g.patches.range(1..=total.max(1)).count();
-    let complete = !g.patches.is_empty() && u64::try_from(present).ok() == Some(u64::from(total));
+    // `[PATCH 2/0]` states no series at all: never complete.
+    let complete = total > 0
+        && u64::try_from(g.patches.range(1..=total).count()).ok() == Some(u64::from(total));
     let missing = (1..=total.min(MAX_LISTED_MISSING))
         .filter(|n| !g.patches.contains_key(n))
         .collect();

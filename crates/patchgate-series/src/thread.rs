@@ -47,8 +47,9 @@ pub(crate) struct Group {
     pub total: Option<u32>,
     /// A single unnumbered patch: nothing may join it.
     closed: bool,
-    /// Latest date among the members, kept so the time window test of
-    /// marker grouping costs O(1) however large the series.
+    /// Latest date among the members that came unthreaded (rule 3 measures
+    /// its window from the previous unthreaded post, and only those share a
+    /// relation key), kept so the window test costs O(1).
     last_date: Option<i64>,
 }
 
@@ -221,6 +222,9 @@ impl<'a> Grouper<'_, 'a> {
                 self.phantoms.insert(id, g);
             }
             Anchor::Unthreaded => {
+                let date = self.table.mails[i].date;
+                let group = &mut self.groups[g];
+                group.last_date = group.last_date.max(date);
                 self.markers.insert(self.marker_key(i), g);
             }
             _ => {}
@@ -298,7 +302,6 @@ impl<'a> Grouper<'_, 'a> {
         if group.total.is_none() {
             group.total = m.prefix.total;
         }
-        group.last_date = group.last_date.max(m.date);
         self.group_of[i] = g;
     }
 }

@@ -92,6 +92,25 @@ fn unthreaded_patches_far_apart_or_of_other_authors_or_versions_stay_apart() {
 }
 
 #[test]
+fn marker_window_is_measured_from_the_previous_unthreaded_post_only() {
+    // Patch 1 came threaded under the cover two hours later; patch 2,
+    // unthreaded, is half an hour after patch 1 but hours after the cover:
+    // it shares no relation key with the cover, so it must not join.
+    let a = assemble(&mails(&[
+        cover("c", 2, "no refs").minute(0),
+        patch("p1", 1, 2, "one").minute(120).under("c"),
+        patch("p2", 2, 2, "two").minute(150),
+    ]));
+    assert_eq!(a.series.len(), 2);
+}
+
+#[test]
+fn a_series_of_zero_patches_is_never_complete() {
+    let a = assemble(&mails(&[patch("p", 2, 0, "two of none")]));
+    assert!(a.series.iter().all(|s| !s.complete), "{:?}", a.series);
+}
+
+#[test]
 fn unthreaded_resend_with_same_numbering_becomes_a_new_series() {
     let a = assemble(&mails(&[
         patch("a1", 1, 2, "one").v(2).minute(0),
