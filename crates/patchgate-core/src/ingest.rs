@@ -232,8 +232,14 @@ impl<'a> Ingester<'a> {
             let assembly = patchgate_series::assemble(&mails);
             // The scope holds the seeds too: a seed that is no assembly
             // mail any more must still lose its pending mark.
-            let mut scope = seeds;
-            scope.extend(mails.into_iter().map(|m| m.id));
+            let mut scope: Vec<String> = mails.into_iter().map(|m| m.id).collect();
+            let in_closure: std::collections::HashSet<&str> =
+                scope.iter().map(String::as_str).collect();
+            let outside: Vec<String> = seeds
+                .into_iter()
+                .filter(|s| !in_closure.contains(s.as_str()))
+                .collect();
+            scope.extend(outside);
             let changes = self.store.apply_assembly_scoped(&assembly, &scope, now)?;
             // A connected part is assembled whole the first time a chunk
             // touches it, and its mails leave the pending list with it, so

@@ -11,8 +11,8 @@
 //! - messages: raw bytes verbatim, keyed by Message-ID, plus the summary
 //!   columns listing and assembly need ([`records`]);
 //! - series and topics with stable integer ids, reconciled from each fresh
-//!   [`patchgate_series::Assembly`] ([`Store::apply_assembly`]), or with
-//!   one of the part of the archive new mails touch
+//!   [`patchgate_series::Assembly`]: of the whole archive
+//!   ([`Store::apply_assembly`]), or of the part of it new mails touch
 //!   ([`Store::assembly_closure`], [`Store::apply_assembly_scoped`]);
 //! - the append-only event log, from which a series' state is derived
 //!   ([`event::state_from_events`]);

@@ -33,16 +33,6 @@ pub struct InsertStats {
     pub unusable_ids: Vec<String>,
 }
 
-impl InsertStats {
-    /// Add another batch's counts to these.
-    pub fn add(&mut self, other: InsertStats) {
-        self.inserted += other.inserted;
-        self.duplicates += other.duplicates;
-        self.unusable += other.unusable;
-        self.unusable_ids.extend(other.unusable_ids);
-    }
-}
-
 /// A message as listed: everything but its bytes and body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessageSummary {

@@ -1,10 +1,11 @@
 //! Messages and source cursors: the ingest hot path.
 //!
 //! A batch is one transaction with a few cached statements; a duplicate
-//! Message-ID costs one index probe and nothing else. The assembly summary
-//! is stored as JSON beside the listing columns and read back only for the
-//! rows assembly needs (`for_assembly`); those rows are also indexed by
-//! their relation keys and marked pending assembly (`scope`).
+//! Message-ID is found by the insert's own unique index and skipped. The
+//! assembly summary is stored as JSON beside the listing columns and read
+//! back only for the rows assembly needs (`for_assembly`); those rows carry
+//! their hashed relation keys and are marked pending assembly, and the keys
+//! are indexed when the mail is taken for assembly (`scope`).
 
 use super::{from_json, to_json, write_tx, Step};
 use crate::error::Result;
@@ -38,7 +39,10 @@ fn kind_from(s: &str) -> Option<Kind> {
 }
 
 /// Whether assembly needs this mail: patches and cover letters make
-/// series, replies matter only for the trailers they carry.
+/// series, and replies that carry trailers give them. A reply without
+/// trailers is left out: a trailer in a reply to it still reaches its patch
+/// when its References name the thread above, as mail clients write them;
+/// one whose References stop at that reply does not.
 fn for_assembly(m: &Message) -> bool {
     match m.kind {
         Kind::Patch | Kind::Cover => true,

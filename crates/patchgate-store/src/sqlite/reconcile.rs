@@ -96,13 +96,8 @@ pub(super) fn apply(
     let tx = write_tx(conn, "reconciling series")?;
     let (stored, member_of) = match scope {
         None => (load_stored(&tx)?, load_members(&tx)?),
-        Some(scope) => {
-            let ids = scope
-                .iter()
-                .map(String::as_str)
-                .chain(a.series.iter().flat_map(|s| members(s).map(|(id, _)| id)));
-            load_scoped(&tx, ids)?
-        }
+        // Every member of `a` is in the scope (it was assembled from it).
+        Some(scope) => load_scoped(&tx, scope.iter().map(String::as_str))?,
     };
 
     // Match series on shared member mails.

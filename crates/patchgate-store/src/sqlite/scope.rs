@@ -89,7 +89,7 @@ pub(super) fn take_pending(conn: &mut Connection, limit: usize) -> Result<Vec<St
     {
         let mut st = tx
             .prepare_cached(
-                "SELECT p.message, m.message_id, m.relation_keys, m.mail FROM assembly_pending p
+                "SELECT p.message, m.message_id, m.relation_keys FROM assembly_pending p
                  JOIN messages m ON m.id = p.message ORDER BY p.message LIMIT ?1",
             )
             .step(what)?;
@@ -98,18 +98,10 @@ pub(super) fn take_pending(conn: &mut Connection, limit: usize) -> Result<Vec<St
         while let Some(row) = rows.next().step(what)? {
             let rowid: i64 = row.get(0).step(what)?;
             let id: String = row.get(1).step(what)?;
-            match row.get_ref(2).step(what)?.as_blob_or_null() {
-                Ok(Some(blob)) => keys.extend(decode_keys(blob).map(|k| (k, rowid))),
-                // Stored before keys were kept with the row: from the
-                // summary. One that cannot be read gets no keys; assembling
-                // it reports the damage, as reading it always has.
-                _ => {
-                    if let Ok(text) = row.get_ref(3).and_then(|v| v.as_str().map_err(Into::into)) {
-                        if let Ok(mail) = serde_json::from_str::<Mail>(text) {
-                            keys.extend(keys_of(&mail).into_iter().map(|k| (k, rowid)));
-                        }
-                    }
-                }
+            // A row without the blob was stored before keys were kept with
+            // it, and the migrations' backfill indexed its keys already.
+            if let Ok(Some(blob)) = row.get_ref(2).step(what)?.as_blob_or_null() {
+                keys.extend(decode_keys(blob).map(|k| (k, rowid)));
             }
             ids.push(id);
         }
@@ -137,6 +129,11 @@ pub(super) fn take_pending(conn: &mut Connection, limit: usize) -> Result<Vec<St
 /// few dozen nanoseconds, so many seeds (a first import) are cheaper to
 /// serve by a scan, one message piped in by probes.
 const SCAN_ABOVE: usize = 2_000;
+/// A scan reads every stored mail; probes cost per seed. The scan is
+/// chosen only while the seeds are at least this share of the archive
+/// (one in `SCAN_RATIO`), so the chunks of a huge import do not each read
+/// the whole archive again.
+const SCAN_RATIO: i64 = 50;
 /// Highest message rowid for which the scan's per-row table (8 bytes a
 /// row) is built; past it, probing is used whatever the number of seeds.
 const SCAN_MAX_ROWID: i64 = 1 << 26;
@@ -148,7 +145,10 @@ pub(super) fn closure(conn: &Connection, seeds: &[String]) -> Result<Vec<Mail>> 
         let max: Option<i64> = conn
             .query_row("SELECT MAX(id) FROM messages", [], |r| r.get(0))
             .step(|| "reading the highest message row")?;
-        if let Some(max) = max.filter(|&m| (0..=SCAN_MAX_ROWID).contains(&m)) {
+        let seeds_share = i64::try_from(seeds.len())
+            .unwrap_or(i64::MAX)
+            .saturating_mul(SCAN_RATIO);
+        if let Some(max) = max.filter(|&m| (0..=SCAN_MAX_ROWID).contains(&m) && seeds_share >= m) {
             return closure_by_scan(conn, seeds, max);
         }
     }
