@@ -1,11 +1,14 @@
 //! The bubblewrap command line for one run: which namespaces, which host
 //! paths are visible and how, and what is masked.
 //!
-//! Everything here is pure: it builds an argument list and never starts a
-//! process, so the policy can be read and tested in one place.
+//! It builds an argument list and never starts a process, so the policy can
+//! be read and tested in one place. The one thing it reads from the host is
+//! which entries under /etc other users may not read, once per process
+//! ([`private_in_etc`]).
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Host paths that make up "the system": tools, libraries and configuration
 /// a build needs. Each is bound read-only, or re-created as the same symlink
@@ -20,7 +23,9 @@ pub(crate) const SYSTEM_PATHS: &[&str] = &[
 
 /// Files and directories under the system paths that hold host secrets.
 /// Inside the sandbox the suite runs as uid 0 (without capabilities), so
-/// files readable by root only are still readable by it; these are covered.
+/// files readable by root only are still readable by it; these are covered,
+/// and so is every other entry under /etc that other users may not read
+/// ([`private_in_etc`]).
 const MASKED_FILES: &[&str] = &["/etc/shadow", "/etc/gshadow", "/etc/sudoers"];
 const MASKED_DIRS: &[&str] = &["/etc/ssh", "/etc/sudoers.d", "/etc/ssl/private"];
 
@@ -34,6 +39,61 @@ const PROC_READ_ONLY: &[&str] = &[
     "/proc/bus",
     "/proc/fs",
 ];
+
+/// Entries under /etc that other users may not read: a suite runs as a uid
+/// that owns them (0, without capabilities), so they are covered instead of
+/// shown — private keys, database passwords, keytabs.
+#[derive(Debug, Default)]
+pub(crate) struct Private {
+    pub files: Vec<PathBuf>,
+    pub dirs: Vec<PathBuf>,
+}
+
+/// Entries visited at most: /etc holds a few thousand.
+const ETC_SCAN_LIMIT: usize = 100_000;
+
+/// [`Private`] for /etc, found once per process: walking it for every run
+/// would add milliseconds to each.
+pub(crate) fn private_in_etc() -> &'static Private {
+    static PRIVATE: OnceLock<Private> = OnceLock::new();
+    PRIVATE.get_or_init(|| private_under(Path::new("/etc")))
+}
+
+/// Walk `root` without following links: a file lacking read permission for
+/// others, or a directory lacking read or search permission for others, is
+/// private (a private directory is not entered).
+pub(crate) fn private_under(root: &Path) -> Private {
+    use std::os::unix::fs::PermissionsExt;
+    let mut private = Private::default();
+    let mut stack = vec![root.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > ETC_SCAN_LIMIT {
+                return private;
+            }
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if meta.is_dir() {
+                if mode & 0o005 != 0o005 {
+                    private.dirs.push(path);
+                } else {
+                    stack.push(path);
+                }
+            } else if meta.is_file() && mode & 0o004 == 0 {
+                private.files.push(path);
+            }
+        }
+    }
+    private
+}
 
 /// Directories that get a private, empty, writable tmpfs.
 const PRIVATE_TMP: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
@@ -81,6 +141,13 @@ pub(crate) fn args(
         if Path::new(dir).is_dir() {
             a.pair("--tmpfs", dir);
         }
+    }
+    let private = private_in_etc();
+    for file in &private.files {
+        a.bind("--ro-bind", Path::new("/dev/null"), file);
+    }
+    for dir in &private.dirs {
+        a.os_pair("--tmpfs", dir.as_os_str());
     }
 
     a.pair("--dev", "/dev");
@@ -140,6 +207,10 @@ impl Args {
         self.0.push(f.into());
         self.0.push(v.into());
     }
+    fn os_pair(&mut self, f: &str, v: &std::ffi::OsStr) {
+        self.0.push(f.into());
+        self.0.push(v.into());
+    }
     fn bind(&mut self, f: &str, src: &Path, dst: &Path) {
         self.0.push(f.into());
         self.0.push(src.into());
@@ -150,6 +221,36 @@ impl Args {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_others_may_not_read_are_private_and_not_entered() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().expect("dir");
+        let set = |p: &Path, mode| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod")
+        };
+        let public = root.path().join("public.conf");
+        let key = root.path().join("privkey.pem");
+        let keys = root.path().join("private");
+        let open = root.path().join("open");
+        std::fs::write(&public, "x").expect("write");
+        std::fs::write(&key, "secret").expect("write");
+        std::fs::create_dir(&keys).expect("mkdir");
+        std::fs::write(keys.join("inside"), "secret").expect("write");
+        std::fs::create_dir(&open).expect("mkdir");
+        std::fs::write(open.join("token"), "secret").expect("write");
+        set(&public, 0o644);
+        set(&key, 0o600);
+        set(&keys, 0o700);
+        set(&open.join("token"), 0o640);
+        let private = private_under(root.path());
+        let mut files = private.files.clone();
+        files.sort();
+        let mut want = vec![open.join("token"), key];
+        want.sort();
+        assert_eq!(files, want, "root-only files are private");
+        assert_eq!(private.dirs, [keys], "a private directory is covered whole");
+    }
 
     #[test]
     fn worktree_is_bound_writable_after_private_tmp() {
