@@ -93,6 +93,14 @@ impl GitEnv {
             "core.hooksPath=/dev/null",
             "-c",
             "advice.detachedHead=false",
+            // No maintenance started behind our back after `am` or `fetch`:
+            // it costs a process per job and a detached gc would race the
+            // worktrees other jobs add and remove. Mirror::maintain runs it
+            // under the mirror's lock instead.
+            "-c",
+            "maintenance.auto=false",
+            "-c",
+            "gc.auto=0",
         ]);
         Cmd {
             command,

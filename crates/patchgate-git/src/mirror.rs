@@ -85,6 +85,18 @@ impl Mirror {
         Ok(Mirror { dir, env })
     }
 
+    /// Pack and prune the mirror if git finds it worth it (objects of
+    /// applied series accumulate in it), under the mirror's lock so that no
+    /// worktree is added or removed meanwhile.
+    pub fn maintain(&self) -> Result<()> {
+        let _lock = self.lock()?;
+        self.git()
+            .args(["-c", "maintenance.auto=true", "-c", "gc.auto=6700"])
+            .args(["maintenance", "run", "--auto", "--quiet"])
+            .run()?;
+        Ok(())
+    }
+
     /// Hold the mirror's lock while git changes what all its users share
     /// (refs, the worktree list); released when the guard is dropped.
     pub(crate) fn lock(&self) -> Result<MirrorLock> {

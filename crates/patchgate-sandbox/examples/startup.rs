@@ -6,7 +6,7 @@
 //!
 //!     cargo run --release -p patchgate-sandbox --example startup [RUNS]
 
-#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+#![allow(clippy::disallowed_methods)] // starts bubblewrap and the suites by design
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -28,7 +28,7 @@
 //! suite leaves in the worktree (symlinks to host files included) is
 //! untrusted: whoever reads it afterwards must not follow links out of it.
 
-#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+#![allow(clippy::disallowed_methods)] // starts bubblewrap and the suites by design
 
 mod bwrap;
 mod capabilities;

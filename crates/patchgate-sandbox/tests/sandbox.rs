@@ -5,7 +5,7 @@
 //! These need what CI has: bwrap, root, and writable cgroup v1 `pids` and
 //! `memory` controllers.
 
-#![allow(clippy::disallowed_methods)] // starts git and other real processes by design
+#![allow(clippy::disallowed_methods)] // starts bubblewrap and the suites by design
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -151,7 +151,8 @@ pub fn apply(
     let mut notes = Vec::new();
     if let Some(named) = candidates.base_commit {
         match mirror.resolve(named)? {
-            Some(oid) if mirror.has_commit(&oid)? => {
+            // `resolve` answers only for a commit the mirror has.
+            Some(oid) => {
                 if let Some(a) = attempt(oid, format!("base-commit {named} named by the series"))? {
                     return Ok(Applying::Applied(a));
                 }

@@ -141,14 +141,15 @@ pub fn branch_policy(tree: &Tree, branch: Option<&str>) -> Result<BranchPolicy, 
 }
 
 impl Tester<'_> {
-    /// Remove worktrees that dead processes left, once per mirror and
-    /// process: a crash's leftovers go at the next start, and the jobs after
-    /// that do not pay for the scan.
+    /// Remove worktrees that dead processes left, and let git pack the
+    /// mirror if it needs it, once per mirror and process: a crash's
+    /// leftovers go at the next start, and the jobs after that do not pay.
     fn prune_once(&self, mirror: &Mirror, jobs: &std::path::Path) -> Result<(), TestError> {
         static PRUNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
         let mut pruned = PRUNED.lock().unwrap_or_else(|e| e.into_inner());
         if !pruned.iter().any(|p| p == mirror.dir()) {
             mirror.prune_stale_worktrees(jobs, &apply::in_use)?;
+            mirror.maintain()?;
             pruned.push(mirror.dir().to_path_buf());
         }
         Ok(())
@@ -348,7 +349,11 @@ impl Tester<'_> {
             verdict,
         };
         drop(base_tree);
-        applied.worktree.remove()?;
+        // The verdict stands whether or not the worktree goes: one left
+        // behind is removed at the next start.
+        if let Err(e) = applied.worktree.remove() {
+            tracing::warn!("cannot remove a worktree of series {id}: {e}");
+        }
         Ok(report)
     }
 
