@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use toml::Spanned;
 
 /// The parsed configuration, with paths resolved against the file's folder.
 #[derive(Debug, Clone)]
@@ -72,6 +73,31 @@ pub struct Suite {
     pub memory: u64,
     pub processes: u32,
     pub output: u64,
+    /// Bytes the suite may write into the worktree.
+    pub disk: u64,
+    /// Size of the private in-memory /tmp.
+    pub tmp: u64,
+}
+
+impl Tree {
+    /// The tree's branch rules, compiled.
+    pub fn policy(&self) -> Result<patchgate_gate::Policy, patchgate_gate::PolicyErrors> {
+        let suites: Vec<String> = self.suites.keys().cloned().collect();
+        let configs: Vec<patchgate_gate::BranchConfig<'_>> = self
+            .branches
+            .values()
+            .map(|b| patchgate_gate::BranchConfig {
+                name: &b.name,
+                from: b.from.as_deref(),
+                requires: &b.requires,
+            })
+            .collect();
+        let includes = self
+            .rules
+            .get("includes-test")
+            .map(|r| (r.code.as_slice(), r.tests.as_slice()));
+        patchgate_gate::Policy::new(&self.name, &suites, &configs, includes)
+    }
 }
 
 /// One guarded branch and its policy.
@@ -100,9 +126,11 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
-    #[error("{path}: {key}: {message}")]
+    #[error("{path}{}: {key}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
         path: PathBuf,
+        /// 1-based line of the value, when the key is in the file.
+        line: Option<usize>,
         key: String,
         message: String,
     },
@@ -144,16 +172,18 @@ struct RawTree {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSuite {
-    run: String,
-    timeout: Option<String>,
-    format: Option<String>,
-    retries: Option<u32>,
+    run: Spanned<String>,
+    timeout: Option<Spanned<String>>,
+    format: Option<Spanned<String>>,
+    retries: Option<Spanned<u32>>,
     #[serde(default)]
     env: IndexMap<String, String>,
-    workdir: Option<String>,
-    memory: Option<String>,
-    processes: Option<u32>,
-    output: Option<String>,
+    workdir: Option<Spanned<String>>,
+    memory: Option<Spanned<String>>,
+    processes: Option<Spanned<u32>>,
+    output: Option<Spanned<String>>,
+    disk: Option<Spanned<String>>,
+    tmp: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,7 +191,7 @@ struct RawSuite {
 struct RawBranch {
     from: Option<String>,
     #[serde(default)]
-    requires: Vec<String>,
+    requires: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +208,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_MEMORY: u64 = 2 << 30;
 pub const DEFAULT_PROCESSES: u32 = 512;
 pub const DEFAULT_OUTPUT: u64 = 16 << 20;
+pub const DEFAULT_DISK: u64 = 20 << 30;
+pub const DEFAULT_TMP: u64 = 1 << 30;
+/// Reruns of a suite at most: each costs a whole run of it, so more than
+/// this is a slip of the keyboard, not a policy.
+pub const MAX_RETRIES: u32 = 20;
 
 impl Config {
     /// Read and validate a configuration file.
@@ -201,9 +236,19 @@ impl Config {
         };
         let invalid = |key: String, message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
+            line: None,
             key,
             message,
         };
+        // The line of a value, from its byte offset.
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let invalid_at =
+            |key: String, span: std::ops::Range<usize>, message: String| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: Some(line_of(span.start)),
+                key,
+                message,
+            };
         let state_dir = root.join(raw.state_dir.as_deref().unwrap_or(".patchgate"));
         let database = match raw.database.as_deref() {
             None | Some("sqlite") => Database::Sqlite(state_dir.join("patchgate.sqlite")),
@@ -241,7 +286,7 @@ impl Config {
                 let key = format!("tree.{name}.suite.{sname}");
                 suites.insert(
                     sname.clone(),
-                    suite(&key, sname, s).map_err(|(k, m)| invalid(k, m))?,
+                    suite(&key, sname, s).map_err(|(k, span, m)| invalid_at(k, span, m))?,
                 );
             }
             let mut rules = IndexMap::new();
@@ -260,14 +305,27 @@ impl Config {
                     },
                 );
             }
+            // Every rule is compiled now, so a misspelt suite ("biuld") or
+            // a malformed clause stops the configuration from loading
+            // instead of failing a job later.
+            let suite_names: Vec<String> = suites.keys().cloned().collect();
             let mut branches = IndexMap::new();
             for (bname, b) in t.branch {
+                for (i, clause) in b.requires.iter().enumerate() {
+                    if let Err(e) = patchgate_gate::parse_clause(clause.get_ref(), &suite_names) {
+                        return Err(invalid_at(
+                            format!("tree.{name}.branch.{bname}.requires[{i}]"),
+                            clause.span(),
+                            format!("{:?}, column {}: {}", clause.get_ref(), e.column, e.message),
+                        ));
+                    }
+                }
                 branches.insert(
                     bname.clone(),
                     Branch {
                         name: bname,
                         from: b.from,
-                        requires: b.requires,
+                        requires: b.requires.into_iter().map(Spanned::into_inner).collect(),
                     },
                 );
             }
@@ -281,18 +339,19 @@ impl Config {
             } else {
                 t.bases
             };
-            trees.insert(
-                name.clone(),
-                Tree {
-                    name,
-                    repo,
-                    bases,
-                    tag: t.tag,
-                    suites,
-                    branches,
-                    rules,
-                },
-            );
+            let tree = Tree {
+                name: name.clone(),
+                repo,
+                bases,
+                tag: t.tag,
+                suites,
+                branches,
+                rules,
+            };
+            if let Err(errors) = tree.policy() {
+                return Err(invalid(format!("tree.{name}"), errors.to_string()));
+            }
+            trees.insert(name, tree);
         }
         Ok(Config {
             file: path.to_path_buf(),
@@ -314,46 +373,130 @@ impl Config {
     }
 }
 
-fn suite(key: &str, name: String, s: RawSuite) -> Result<Suite, (String, String)> {
-    let timeout = match s.timeout.as_deref() {
-        None => DEFAULT_TIMEOUT,
-        Some(t) => humantime::parse_duration(t).map_err(|e| {
-            (
-                format!("{key}.timeout"),
-                format!("`{t}`: {e}; write a duration such as \"90s\" or \"5m\""),
-            )
-        })?,
+type Bad = (String, std::ops::Range<usize>, String);
+
+fn suite(key: &str, name: String, s: RawSuite) -> Result<Suite, Bad> {
+    let bad = |field: &str, span: std::ops::Range<usize>, message: String| {
+        (format!("{key}.{field}"), span, message)
     };
-    let format: Format = s
-        .format
-        .as_deref()
-        .unwrap_or("exit-code")
-        .parse()
-        .map_err(|e| (format!("{key}.format"), format!("{e}")))?;
-    let size = |field: &str, v: Option<&str>, default: u64| -> Result<u64, (String, String)> {
-        match v {
-            None => Ok(default),
-            Some(v) => parse_size(v).ok_or_else(|| {
-                (
-                    format!("{key}.{field}"),
+    if s.run.get_ref().trim().is_empty() {
+        return Err(bad(
+            "run",
+            s.run.span(),
+            "the command is empty; write the shell command that runs the suite (\"make check\")"
+                .into(),
+        ));
+    }
+    let timeout = match &s.timeout {
+        None => DEFAULT_TIMEOUT,
+        Some(t) => {
+            let d = humantime::parse_duration(t.get_ref()).map_err(|e| {
+                bad(
+                    "timeout",
+                    t.span(),
                     format!(
-                        "`{v}` is not a size; write bytes or a number with K, M or G (\"512M\")"
+                        "`{}`: {e}; write a duration such as \"90s\" or \"5m\"",
+                        t.get_ref()
                     ),
                 )
-            }),
+            })?;
+            if d.is_zero() {
+                return Err(bad(
+                    "timeout",
+                    t.span(),
+                    "a suite needs some time to run; write a duration above zero (\"10m\")".into(),
+                ));
+            }
+            d
         }
+    };
+    let format: Format = match &s.format {
+        None => Format::ExitCode,
+        Some(f) => f
+            .get_ref()
+            .parse()
+            .map_err(|e| bad("format", f.span(), format!("{e}")))?,
+    };
+    let retries = match &s.retries {
+        None => 0,
+        Some(r) if *r.get_ref() > MAX_RETRIES => {
+            return Err(bad(
+                "retries",
+                r.span(),
+                format!(
+                "{} reruns would run the suite {} times on a failure; write at most {MAX_RETRIES}",
+                r.get_ref(),
+                u64::from(*r.get_ref()) + 1
+            ),
+            ))
+        }
+        Some(r) => *r.get_ref(),
+    };
+    let workdir = match &s.workdir {
+        None => ".".to_string(),
+        Some(w) => {
+            let p = Path::new(w.get_ref());
+            if p.is_absolute()
+                || p.components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(bad(
+                    "workdir",
+                    w.span(),
+                    format!(
+                        "`{}` must be a folder inside the tree, relative to its top, without `..`",
+                        w.get_ref()
+                    ),
+                ));
+            }
+            w.get_ref().clone()
+        }
+    };
+    let size = |field: &str, v: &Option<Spanned<String>>, default: u64| -> Result<u64, Bad> {
+        match v {
+            None => Ok(default),
+            Some(v) => match parse_size(v.get_ref()) {
+                Some(0) => Err(bad(
+                    field,
+                    v.span(),
+                    "a limit of zero lets nothing run; write a size above zero (\"512M\")".into(),
+                )),
+                Some(n) => Ok(n),
+                None => Err(bad(
+                    field,
+                    v.span(),
+                    format!(
+                        "`{}` is not a size; write bytes or a number with K, M or G (\"512M\")",
+                        v.get_ref()
+                    ),
+                )),
+            },
+        }
+    };
+    let processes = match &s.processes {
+        None => DEFAULT_PROCESSES,
+        Some(p) if *p.get_ref() == 0 => {
+            return Err(bad(
+                "processes",
+                p.span(),
+                "a suite needs at least its shell; write 1 or more".into(),
+            ))
+        }
+        Some(p) => *p.get_ref(),
     };
     Ok(Suite {
         name,
-        run: s.run,
+        run: s.run.into_inner(),
         timeout,
         format,
-        retries: s.retries.unwrap_or(0),
+        retries,
         env: s.env,
-        workdir: s.workdir.unwrap_or_else(|| ".".into()),
-        memory: size("memory", s.memory.as_deref(), DEFAULT_MEMORY)?,
-        processes: s.processes.unwrap_or(DEFAULT_PROCESSES),
-        output: size("output", s.output.as_deref(), DEFAULT_OUTPUT)?,
+        workdir,
+        memory: size("memory", &s.memory, DEFAULT_MEMORY)?,
+        processes,
+        output: size("output", &s.output, DEFAULT_OUTPUT)?,
+        disk: size("disk", &s.disk, DEFAULT_DISK)?,
+        tmp: size("tmp", &s.tmp, DEFAULT_TMP)?,
     })
 }
 
@@ -469,5 +612,64 @@ tests = ["tests/**"]
         let e = parse("[tree.a]\nrepo=\"a\"\n[tree.a.suite.x]\nrun=\"t\"\ntimeout=\"soon\"\n")
             .expect_err("bad timeout");
         assert!(e.to_string().contains("tree.a.suite.x.timeout"));
+    }
+
+    #[test]
+    fn bad_suites_and_rules_fail_at_load_with_file_line_and_fix() {
+        let base = "[tree.a]\nrepo = \"a\"\n[tree.a.suite.build]\n";
+        let cases = [
+            (
+                "run = \"  \"\n",
+                4,
+                "tree.a.suite.build.run",
+                "command is empty",
+            ),
+            (
+                "run = \"make\"\ntimeout = \"0s\"\n",
+                5,
+                "timeout",
+                "above zero",
+            ),
+            (
+                "run = \"make\"\nretries = 1000\n",
+                5,
+                "retries",
+                "at most 20",
+            ),
+            (
+                "run = \"make\"\nworkdir = \"../up\"\n",
+                5,
+                "workdir",
+                "inside the tree",
+            ),
+            (
+                "run = \"make\"\nworkdir = \"/etc\"\n",
+                5,
+                "workdir",
+                "inside the tree",
+            ),
+            ("run = \"make\"\ndisk = \"0\"\n", 5, "disk", "above zero"),
+            (
+                "run = \"make\"\nprocesses = 0\n",
+                5,
+                "processes",
+                "1 or more",
+            ),
+            (
+                "run = \"make\"\n[tree.a.branch.queue]\nrequires = [\"build\",\n  \"biuld\"]\n",
+                7,
+                "tree.a.branch.queue.requires[1]",
+                "biuld",
+            ),
+        ];
+        for (suite, line, key, says) in cases {
+            let text = format!("{base}{suite}");
+            let e = parse(&text).expect_err(suite).to_string();
+            assert!(
+                e.starts_with(&format!("/srv/pg/patchgate.toml:{line}: ")),
+                "{suite}: {e}"
+            );
+            assert!(e.contains(key) && e.contains(says), "{suite}: {e}");
+        }
     }
 }

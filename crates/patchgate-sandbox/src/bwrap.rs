@@ -98,12 +98,22 @@ pub(crate) fn private_under(root: &Path) -> Private {
 /// Directories that get a private, empty, writable tmpfs.
 const PRIVATE_TMP: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
 
+/// The worktree a run may write, and the folder in it where the command
+/// starts (already resolved inside `root`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tree<'a> {
+    pub root: &'a Path,
+    pub start: &'a Path,
+}
+
 /// Builds bwrap's arguments (without the program name) to run `sh -c
-/// command` in `workdir` (bound writable; without one, in the private /tmp),
-/// with `extra_read_only` host paths visible read-only as well.
+/// command` in `tree` (its root bound writable, the command started in
+/// `start`; without one, in the private /tmp), with `extra_read_only` host
+/// paths visible read-only as well and each private tmpfs `tmp_bytes` large.
 pub(crate) fn args(
-    workdir: Option<&Path>,
+    tree: Option<Tree<'_>>,
     extra_read_only: &[std::path::PathBuf],
+    tmp_bytes: u64,
     command: &str,
 ) -> Vec<OsString> {
     let mut a = Args::default();
@@ -158,15 +168,22 @@ pub(crate) fn args(
     for dir in PRIVATE_TMP {
         // The sandbox's root is bwrap's own tmpfs, so a mount point such as
         // /var/tmp is created there even though the host's /var is not bound.
+        // A fixed size, so filling it is "no space left" for the suite
+        // rather than the memory limit killing it.
+        a.pair("--size", &tmp_bytes.to_string());
         a.pair("--tmpfs", dir);
     }
 
     // The worktree last, so it is writable even when it lies under /tmp or
     // another path mounted above.
-    let dir = match workdir {
-        Some(dir) => {
-            a.bind("--bind", dir, dir);
-            dir
+    // The whole worktree is bound, never the start folder itself: bwrap
+    // resolves a bind's source on the host, so a start folder that were a
+    // symlink would bind whatever it names. --chdir resolves inside the
+    // sandbox, where only the worktree is writable.
+    let dir = match tree {
+        Some(tree) => {
+            a.bind("--bind", tree.root, tree.root);
+            tree.start
         }
         None => Path::new("/tmp"),
     };
@@ -254,7 +271,11 @@ mod tests {
 
     #[test]
     fn worktree_is_bound_writable_after_private_tmp() {
-        let args = args(Some(Path::new("/tmp/wt")), &[], "make");
+        let tree = Tree {
+            root: Path::new("/tmp/wt"),
+            start: Path::new("/tmp/wt/tests"),
+        };
+        let args = args(Some(tree), &[], 1 << 20, "make");
         let pos = |s: &str| args.iter().position(|a| a == s);
         let tmp = args
             .windows(2)
@@ -264,5 +285,13 @@ mod tests {
         assert!(tmp < bind, "the worktree must be bound after /tmp's tmpfs");
         assert_eq!(args.last().map(|s| s.as_os_str()), Some("make".as_ref()));
         assert!(pos("--share-net").is_none());
+        let bound: Vec<_> = args
+            .windows(3)
+            .filter(|w| w[0] == "--bind")
+            .map(|w| w[1].clone())
+            .collect();
+        assert_eq!(bound, ["/tmp/wt"], "only the worktree's root is bound");
+        let chdir = pos("--chdir").map(|i| args[i + 1].clone());
+        assert_eq!(chdir.as_deref(), Some("/tmp/wt/tests".as_ref()));
     }
 }

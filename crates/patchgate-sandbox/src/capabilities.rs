@@ -139,7 +139,7 @@ fn find_bwrap(configured: Option<&Path>) -> Option<PathBuf> {
 /// that exists but cannot make namespaces here is found now, not at the
 /// first suite.
 fn trial(bwrap: &Path) -> Result<(), String> {
-    let args = bwrap::args(None, &[], "true");
+    let args = bwrap::args(None, &[], 1 << 20, "true");
     let out = Command::new(bwrap)
         .args(args)
         .env_clear()

@@ -245,6 +245,16 @@ impl RunCgroup {
         self.dirs().all(kill_all)
     }
 
+    /// Whether a fork has been refused at the process limit so far: read
+    /// while the run goes on, so a fork bomb is stopped when it hits the
+    /// limit instead of spinning until the wall time.
+    pub(crate) fn fork_refused(&self) -> bool {
+        self.pids
+            .as_ref()
+            .and_then(|dir| keyed(&dir.join("pids.events"), "max"))
+            .is_some_and(|n| n > 0)
+    }
+
     pub(crate) fn stats(&self) -> Stats {
         let mut s = Stats::default();
         if let Some(dir) = &self.pids {

@@ -32,6 +32,11 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The folder to run in is not inside the worktree (a symlink leads out
+    /// of it, or it is missing): the tree's doing, not the host's.
+    #[error("the suite's folder cannot be used: {0}")]
+    Path(#[from] crate::inside::Refused),
+
     /// A per-run cgroup could not be created, configured or joined even
     /// though the probe at start-up found the controller writable.
     #[error(

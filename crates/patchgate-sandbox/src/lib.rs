@@ -21,6 +21,7 @@
 //! | isolation | bwrap: own user/pid/net/ipc/uts/cgroup namespaces, no capabilities, no nested user namespaces; /usr, /etc and the library dirs read-only, /proc/sys read-only, host secrets masked, private /tmp, /var/tmp, /dev/shm; the worktree the only writable host path; descriptors above stderr closed | refused, unless `allow_unconfined` |
 //! | processes | a per-run v1 `pids` cgroup joined before exec (root ignores RLIMIT_NPROC); reported from `pids.events` | noted in every outcome |
 //! | memory | a per-run v1 `memory` cgroup with `memsw` (swap) when accounted; reported from the OOM kill count | noted in every outcome |
+//! | disk | the worktree's growth measured whenever its filesystem grew by a quarter of the limit, and at the end; one file capped by `RLIMIT_FSIZE`; the private /tmp a tmpfs of fixed size | always held |
 //! | wall time, output | this crate kills the outer bwrap (the pid namespace dies with it) and every pid in the run's cgroups | always held |
 //!
 //! This crate is one of two that start processes (the other is
@@ -33,7 +34,9 @@
 mod bwrap;
 mod capabilities;
 mod cgroup;
+mod disk;
 mod error;
+pub mod inside;
 mod run;
 mod sys;
 
@@ -79,8 +82,13 @@ impl Default for Config {
 pub struct Spec {
     /// A shell command line, run by `/bin/sh -c`.
     pub command: String,
-    /// The git worktree: the only host directory the suite may write.
+    /// The git worktree: the only host directory the suite may write,
+    /// bound whole.
     pub workdir: PathBuf,
+    /// Where in the worktree the command starts, relative to it. The tree
+    /// is untrusted: a symlink on the way that leads out of the worktree
+    /// makes the run fail with [`Error::Path`], never binds what it names.
+    pub subdir: PathBuf,
     /// Variables added to the minimal environment (PATH, HOME=/tmp,
     /// TMPDIR=/tmp, LANG=C.UTF-8); a name given here replaces the default.
     pub env: Vec<(String, String)>,
@@ -95,20 +103,31 @@ pub struct Spec {
     /// Combined stdout and stderr kept; one byte more and the tree is killed
     /// ([`Limit::Output`]).
     pub max_output_bytes: usize,
+    /// Bytes the run may add to the worktree on the host's disk (files
+    /// created or changed during the run); one file may never be larger.
+    /// Past it the tree is killed ([`Limit::Disk`]).
+    pub max_disk_bytes: u64,
+    /// Size of each private in-memory folder (/tmp, /var/tmp, /dev/shm): a
+    /// write past it fails with "no space left on device". What is stored
+    /// there counts against `memory_bytes` as well.
+    pub max_tmp_bytes: u64,
 }
 
 impl Spec {
     /// A spec with generous defaults: 10 minutes, 4 GiB, 1024 processes,
-    /// 16 MiB of output.
+    /// 16 MiB of output, 20 GiB of disk, 1 GiB of /tmp.
     pub fn new(command: impl Into<String>, workdir: impl Into<PathBuf>) -> Spec {
         Spec {
             command: command.into(),
             workdir: workdir.into(),
+            subdir: PathBuf::from("."),
             env: Vec::new(),
             wall_time: Duration::from_secs(600),
             memory_bytes: 4 << 30,
             max_processes: 1024,
             max_output_bytes: 16 << 20,
+            max_disk_bytes: 20 << 30,
+            max_tmp_bytes: 1 << 30,
         }
     }
 }
@@ -121,10 +140,14 @@ pub enum Limit {
     WallTime,
     /// The memory cgroup's OOM killer killed a process of the run.
     Memory,
-    /// A fork or clone was refused at the process limit.
+    /// A fork or clone was refused at the process limit; the tree was
+    /// killed.
     Processes,
     /// The output limit was exceeded; the tree was killed.
     Output,
+    /// The run wrote more than its disk limit into the worktree; the tree
+    /// was killed.
+    Disk,
 }
 
 /// How the sandboxed command ended.

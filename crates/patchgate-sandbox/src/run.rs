@@ -16,7 +16,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::cgroup::RunCgroup;
-use crate::{bwrap, sys, Capabilities, Config, Enforced, Error, Limit, Outcome, Spec, Status};
+use crate::disk::DiskWatch;
+use crate::{
+    bwrap, inside, sys, Capabilities, Config, Enforced, Error, Limit, Outcome, Spec, Status,
+};
 
 /// The processes bwrap itself keeps alive in a run (its outer process and
 /// the namespace's init); they count against the pids cgroup, so the limit
@@ -30,6 +33,10 @@ const DRAIN: Duration = Duration::from_secs(2);
 /// How often to repeat the kill while a killed run has not yet exited.
 const KILL_RETRY: Duration = Duration::from_millis(500);
 const KILL_ATTEMPTS: u32 = 20;
+
+/// How often a running suite's process count and disk use are looked at:
+/// a fork bomb is stopped this soon after it reaches the process limit.
+const WATCH: Duration = Duration::from_millis(100);
 
 /// What the helper threads report.
 enum Event {
@@ -47,7 +54,11 @@ struct Collected {
 
 pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<Outcome, Error> {
     validate(spec)?;
-    let workdir = workdir(&spec.workdir)?;
+    let root = workdir(&spec.workdir)?;
+    // Where the command starts, found inside the worktree without following
+    // a link out of it; bwrap's --chdir then happens inside the sandbox,
+    // where the rest of the host is not mounted at all.
+    let start_dir = inside::resolve_dir(&root, &spec.subdir)?;
     let mut notes = Vec::new();
     let confined = caps.bwrap.is_some();
 
@@ -55,8 +66,12 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
         Some(bwrap) => {
             let mut cmd = Command::new(bwrap);
             cmd.args(bwrap::args(
-                Some(&workdir),
+                Some(bwrap::Tree {
+                    root: &root,
+                    start: &start_dir,
+                }),
                 &config.read_only_paths,
+                spec.max_tmp_bytes,
                 &spec.command,
             ));
             (cmd, BWRAP_PROCESSES)
@@ -67,7 +82,7 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
                     .to_string(),
             );
             let mut cmd = Command::new("/bin/sh");
-            cmd.arg("-c").arg(&spec.command).current_dir(&workdir);
+            cmd.arg("-c").arg(&spec.command).current_dir(&start_dir);
             // Its own process group, so the tree can be killed as one.
             cmd.process_group(0);
             (cmd, 0)
@@ -125,7 +140,9 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
     sys::prepare_child(
         &mut cmd,
         procs_files.iter().map(|f| f.as_raw_fd()).collect(),
+        spec.max_disk_bytes,
     );
+    let mut disk = DiskWatch::new(&root, spec.max_disk_bytes);
 
     // Both threads start before the child, so a failure to start one leaves
     // nothing running.
@@ -199,7 +216,7 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
         let until = match (&status, killed_for) {
             (Some(_), _) => *drain_until.get_or_insert(now + DRAIN),
             (None, Some(_)) => now + KILL_RETRY,
-            (None, None) => deadline,
+            (None, None) => deadline.min(now + WATCH),
         };
         match rx.recv_timeout(until.saturating_duration_since(now)) {
             Ok(Event::Exited(s)) => {
@@ -221,6 +238,18 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
                         .to_string(),
                 );
                 break;
+            }
+            Err(RecvTimeoutError::Timeout) if killed_for.is_none() && Instant::now() < deadline => {
+                // A look at the limits the kernel does not enforce by
+                // killing: a refused fork leaves the bomb spinning, and the
+                // worktree's size is ours to watch.
+                if cgroup.as_ref().is_some_and(RunCgroup::fork_refused) {
+                    killed_for = Some(Limit::Processes);
+                    kill_tree(false);
+                } else if disk.over(false) {
+                    killed_for = Some(Limit::Disk);
+                    kill_tree(false);
+                }
             }
             Err(RecvTimeoutError::Timeout) => {
                 if killed_for.is_none() {
@@ -272,14 +301,32 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
         None => confined && closed,
     };
 
+    // A file cut at RLIMIT_FSIZE, or a last burst of writes, is seen here.
+    if killed_for.is_none() && disk.over(true) {
+        killed_for = Some(Limit::Disk);
+    }
+    if killed_for == Some(Limit::Disk) {
+        notes.push(format!(
+            "wrote more than its disk limit of {} into the worktree (counted {})",
+            bytes(spec.max_disk_bytes),
+            bytes(disk.written)
+        ));
+    }
     let mut hits = Vec::new();
     if stats.oom_kills > 0 {
         hits.push(Limit::Memory);
+        notes.push(format!(
+            "the private /tmp, /var/tmp and /dev/shm are in memory (at most {} each) and count against the memory limit of {}",
+            bytes(spec.max_tmp_bytes),
+            bytes(spec.memory_bytes)
+        ));
     }
     if stats.fork_refusals > 0 {
         hits.push(Limit::Processes);
     }
-    hits.extend(killed_for);
+    if let Some(hit) = killed_for.filter(|h| !hits.contains(h)) {
+        hits.push(hit);
+    }
     for extra in hits.iter().skip(1) {
         notes.push(format!("also hit the {extra:?} limit"));
     }
@@ -366,8 +413,13 @@ fn validate(spec: &Spec) -> Result<(), Error> {
     if spec.command.contains('\0') {
         return bad("the command contains a NUL byte");
     }
-    if spec.wall_time.is_zero() || spec.memory_bytes == 0 || spec.max_processes == 0 {
-        return bad("wall time, memory and process limits must be above zero");
+    if spec.wall_time.is_zero()
+        || spec.memory_bytes == 0
+        || spec.max_processes == 0
+        || spec.max_disk_bytes == 0
+        || spec.max_tmp_bytes == 0
+    {
+        return bad("wall time, memory, process, disk and tmp limits must be above zero");
     }
     if spec
         .env
@@ -409,6 +461,23 @@ fn workdir(path: &Path) -> Result<PathBuf, Error> {
         });
     }
     Ok(dir)
+}
+
+/// `1.5 GiB`, `300 MiB`, `512 bytes`.
+fn bytes(n: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if n >= size {
+            let whole = n / size;
+            let tenth = (n % size) * 10 / size;
+            return if tenth == 0 {
+                format!("{whole} {unit}")
+            } else {
+                format!("{whole}.{tenth} {unit}")
+            };
+        }
+    }
+    format!("{n} bytes")
 }
 
 fn resource(what: &'static str, source: io::Error) -> Error {

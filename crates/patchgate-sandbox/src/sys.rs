@@ -1,6 +1,7 @@
 //! What the standard library does not offer: sending a signal to a process by
 //! id, and preparing a freshly forked child before it executes anything
-//! (joining the run's cgroups, dropping inherited descriptors).
+//! (joining the run's cgroups, dropping inherited descriptors, capping the
+//! size of a file), and how full a filesystem is.
 //!
 //! This is the only module of the crate that may use `unsafe`; each block is
 //! one libc call whose arguments are plain integers or a static byte string.
@@ -47,8 +48,21 @@ pub(crate) fn kill(pid: i32) -> io::Result<()> {
 /// in this process opens its files close-on-exec (nor did whoever started
 /// us): an open database, socket or directory handed to the suite would walk
 /// straight past the namespaces.
-pub(crate) fn prepare_child(cmd: &mut Command, procs_fds: Vec<RawFd>) {
+///
+/// `max_file_bytes` becomes `RLIMIT_FSIZE`: no file the suite writes can
+/// grow past it, not even one it deleted and keeps open, which no walk of
+/// the worktree would see.
+pub(crate) fn prepare_child(cmd: &mut Command, procs_fds: Vec<RawFd>, max_file_bytes: u64) {
     let hook = move || -> io::Result<()> {
+        // One byte past the limit, so a file cut there is seen as over it.
+        let fsize = libc::rlimit {
+            rlim_cur: max_file_bytes.saturating_add(1),
+            rlim_max: max_file_bytes.saturating_add(1),
+        };
+        // SAFETY: setrlimit(2) reads the struct on this stack.
+        if unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &fsize) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
         for &fd in &procs_fds {
             // Writing "0" to cgroup.procs moves the writing process itself
             // (cgroup v1 and v2 both accept it), so no pid has to be
@@ -63,8 +77,8 @@ pub(crate) fn prepare_child(cmd: &mut Command, procs_fds: Vec<RawFd>) {
         cloexec_from(3)
     };
     // SAFETY: the hook runs in the forked child before exec, where only
-    // async-signal-safe functions may be called. It calls write(2),
-    // close_range(2), getrlimit(2) and fcntl(2) only,
+    // async-signal-safe functions may be called. It calls setrlimit(2),
+    // write(2), close_range(2), getrlimit(2) and fcntl(2) only,
     // allocates nothing (the Vec was built in the parent and is only read),
     // takes no locks, and builds its error with `last_os_error`, which reads
     // errno without allocating.
@@ -106,4 +120,20 @@ fn cloexec_from(first: u32) -> io::Result<()> {
         unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     }
     Ok(())
+}
+
+/// Bytes in use on the filesystem that holds `path`, as `df` counts them.
+pub(crate) fn fs_used_bytes(path: &std::path::Path) -> io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))?;
+    // SAFETY: an all-zero statvfs is a valid value of this plain C struct.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statvfs(3) reads the NUL-terminated path and writes into the
+    // struct we own on this stack.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let used_blocks = st.f_blocks.saturating_sub(st.f_bfree);
+    Ok(used_blocks.saturating_mul(st.f_frsize))
 }

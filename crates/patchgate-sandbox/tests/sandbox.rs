@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use patchgate_sandbox::{Config, Limit, Outcome, Sandbox, Spec, Status};
+use patchgate_sandbox::{Config, Error, Limit, Outcome, Sandbox, Spec, Status};
 
 /// A directory of the test's own, removed at the end; the worktree is a
 /// subdirectory so the test can also check the worktree's neighbours.
@@ -174,11 +174,13 @@ fn host_loopback_is_unreachable() {
 #[test]
 fn fork_bomb_is_stopped_at_the_process_limit_and_nothing_survives() {
     let s = Scratch::new();
-    let mut sp = spec("f(){ f | f & }; f; sleep 2", &s.worktree);
+    let mut sp = spec("f(){ f | f & }; f; sleep 60", &s.worktree);
     sp.max_processes = 40;
-    sp.wall_time = Duration::from_secs(10);
+    sp.wall_time = Duration::from_secs(60);
     let out = run(&sp);
     assert_eq!(out.limit_hit, Some(Limit::Processes), "{out:?}");
+    // Killed when the limit is hit, not left spinning until the wall time.
+    assert!(out.duration < Duration::from_secs(20), "{:?}", out.duration);
     // bwrap's own two processes come on top of the suite's allowance.
     let peak = out.peak_processes.expect("pids.peak is read");
     assert!(peak <= 40 + 2, "peak {peak} processes");
@@ -374,17 +376,23 @@ fn cgroups_left_by_a_dead_patchgate_are_emptied_and_removed_at_start() {
     let dead_pid = gone.id();
     gone.wait().expect("true exits");
     let stale = pids_base().join(format!("patchgate-{dead_pid}-1-0"));
-    std::fs::create_dir(&stale).expect("a writable pids cgroup");
     let m = marker();
     let mut orphan = Command::new("sleep")
         .arg(format!("300{m}"))
         .spawn()
         .expect("sleep runs");
+    // Also shows that `alive` sees a process it should, once it has
+    // reached its exec (until then its command line is still ours). Seen
+    // before it joins the stale cgroup: from then on any test's sandbox may
+    // clean it up.
+    let seen = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        alive(&format!("sleep 300{m}"))
+    });
+    assert!(seen, "the orphan is not seen alive");
+    std::fs::create_dir(&stale).expect("a writable pids cgroup");
     std::fs::write(stale.join("cgroup.procs"), orphan.id().to_string())
         .expect("joins the stale cgroup");
-
-    // Also shows that `alive` sees a process it should.
-    assert!(alive(&format!("sleep 300{m}")));
     let _ = sandbox();
 
     let status = orphan.wait().expect("the orphan is reaped");
@@ -444,4 +452,117 @@ fn limits_at_their_extremes_do_not_panic() {
         Ok(out) => assert!(out.status.success()),
         Err(e) => assert!(e.to_string().contains("pids.max"), "{e}"),
     }
+}
+
+/// A series may replace the suite's folder with a symlink. The run must
+/// neither bind nor start in what it names.
+fn refused(s: &Scratch, subdir: &str) -> Error {
+    let marker = s.root.join("host-file");
+    let mut sp = spec(
+        &format!("touch {}; echo ran", marker.display()),
+        &s.worktree,
+    );
+    sp.subdir = PathBuf::from(subdir);
+    let got = sandbox().run(&sp);
+    assert!(
+        !marker.exists(),
+        "{subdir}: the suite wrote outside the worktree"
+    );
+    match got {
+        Err(e) => e,
+        Ok(out) => panic!("{subdir}: ran: {}", text(&out)),
+    }
+}
+
+#[test]
+fn a_workdir_symlinked_to_a_host_folder_is_refused() {
+    let s = Scratch::new();
+    let host = s.root.join("host-dir");
+    std::fs::create_dir(&host).expect("mkdir");
+    std::os::unix::fs::symlink(&host, s.worktree.join("tests")).expect("symlink");
+    let err = refused(&s, "tests");
+    assert!(matches!(err, Error::Path(_)), "{err}");
+    assert!(err.to_string().contains("outside the tree"), "{err}");
+    assert_eq!(std::fs::read_dir(&host).expect("dir").count(), 0);
+}
+
+#[test]
+fn a_workdir_symlinked_to_the_state_dir_is_refused() {
+    // The worktree lives under the state directory, beside the database:
+    // `tests -> ../..` would reach it.
+    let s = Scratch::new();
+    std::fs::write(s.root.join("patchgate.sqlite"), "db").expect("write");
+    std::os::unix::fs::symlink("..", s.worktree.join("tests")).expect("symlink");
+    std::fs::create_dir_all(s.worktree.join("a/b")).expect("mkdir");
+    std::os::unix::fs::symlink("../../..", s.worktree.join("a/b/up")).expect("symlink");
+    for subdir in ["tests", "a/b/up", "..", "a/../..", "a/b/../../../worktree"] {
+        let err = refused(&s, subdir);
+        assert!(matches!(err, Error::Path(_)), "{subdir}: {err}");
+    }
+    assert!(matches!(refused(&s, "/tmp"), Error::Path(_)));
+}
+
+#[test]
+fn a_workdir_linked_inside_the_tree_runs_there() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.worktree.join("real/unit")).expect("mkdir");
+    std::os::unix::fs::symlink("real/unit", s.worktree.join("tests")).expect("symlink");
+    let mut sp = spec("pwd; touch here", &s.worktree);
+    sp.subdir = PathBuf::from("tests");
+    let out = run(&sp);
+    assert_eq!(out.status, Status::Exited(0), "{}", text(&out));
+    assert!(
+        s.worktree.join("real/unit/here").is_file(),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn writing_without_bound_to_the_worktree_is_stopped_at_the_disk_limit() {
+    let s = Scratch::new();
+    // Many files, none large: only the watch of the worktree stops this.
+    let mut sp = spec(
+        "i=0; while true; do head -c 1048576 /dev/zero > f$i; i=$((i+1)); done",
+        &s.worktree,
+    );
+    sp.max_disk_bytes = 40 << 20;
+    sp.wall_time = Duration::from_secs(60);
+    let out = run(&sp);
+    assert_eq!(out.limit_hit, Some(Limit::Disk), "{out:?}");
+    assert!(out.duration < Duration::from_secs(30), "{:?}", out.duration);
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("more than its disk limit of 40 MiB")),
+        "{:?}",
+        out.notes
+    );
+    assert!(out.tree_reaped);
+}
+
+#[test]
+fn one_file_cannot_grow_past_the_disk_limit() {
+    let s = Scratch::new();
+    let mut sp = spec("head -c 200M /dev/zero > big; echo status $?", &s.worktree);
+    sp.max_disk_bytes = 30 << 20;
+    let out = run(&sp);
+    assert_eq!(out.limit_hit, Some(Limit::Disk), "{out:?}");
+    let size = std::fs::metadata(s.worktree.join("big")).map_or(0, |m| m.len());
+    assert!(size <= (30 << 20) + 1, "the file grew to {size} bytes");
+}
+
+#[test]
+fn the_private_tmp_is_full_at_its_size_not_a_memory_kill() {
+    let s = Scratch::new();
+    let mut sp = spec(
+        "head -c 64M /dev/zero > /tmp/fill; echo status $?; df -k /tmp | tail -1",
+        &s.worktree,
+    );
+    sp.max_tmp_bytes = 16 << 20;
+    let out = run(&sp);
+    let log = text(&out);
+    assert!(log.contains("No space left on device"), "{log}");
+    assert!(log.contains("status 1"), "{log}");
+    assert_eq!(out.limit_hit, None, "{log}");
 }

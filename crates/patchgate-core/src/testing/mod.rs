@@ -15,8 +15,8 @@ pub use suites::fingerprint;
 use crate::config::{Config, Tree};
 use crate::series_mbox::{series_mbox, MboxError};
 use patchgate_gate::{
-    judge, judge_suite, BranchConfig, BranchPolicy, Clause, FlakeThreshold, History, Policy,
-    Trailer, Verdict, VerdictInput, VerdictStatus,
+    judge, judge_suite, BranchPolicy, Clause, FlakeThreshold, History, Trailer, Verdict,
+    VerdictInput, VerdictStatus,
 };
 use patchgate_git::{AmOptions, GitError, Mirror, Worktree};
 use patchgate_sandbox::Sandbox;
@@ -105,24 +105,10 @@ impl std::fmt::Debug for Tester<'_> {
 /// first branch, else "every suite passes".
 pub fn branch_policy(tree: &Tree, branch: Option<&str>) -> Result<BranchPolicy, TestError> {
     let suites: Vec<String> = tree.suites.keys().cloned().collect();
-    let configs: Vec<BranchConfig<'_>> = tree
-        .branches
-        .values()
-        .map(|b| BranchConfig {
-            name: &b.name,
-            from: b.from.as_deref(),
-            requires: &b.requires,
-        })
-        .collect();
-    let includes = tree
-        .rules
-        .get("includes-test")
-        .map(|r| (r.code.as_slice(), r.tests.as_slice()));
-    let policy =
-        Policy::new(&tree.name, &suites, &configs, includes).map_err(|e| TestError::Policy {
-            tree: tree.name.clone(),
-            errors: e.to_string(),
-        })?;
+    let policy = tree.policy().map_err(|e| TestError::Policy {
+        tree: tree.name.clone(),
+        errors: e.to_string(),
+    })?;
     match branch {
         Some(b) => policy
             .branch(b)

@@ -36,6 +36,8 @@ pub fn fingerprint(suite: &Suite) -> String {
     field("memory", &suite.memory.to_string());
     field("processes", &suite.processes.to_string());
     field("output", &suite.output.to_string());
+    field("disk", &suite.disk.to_string());
+    field("tmp", &suite.tmp.to_string());
     for (k, v) in &suite.env {
         field(k, v);
     }
@@ -162,25 +164,25 @@ fn execute(
         ("PATCHGATE_COMMIT".to_string(), commit.to_string()),
     ];
     env.extend(suite.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let workdir = worktree.join(&suite.workdir);
     let spec = Spec {
         command: suite.run.clone(),
-        workdir: workdir.clone(),
+        workdir: worktree.to_path_buf(),
+        subdir: Path::new(&suite.workdir).to_path_buf(),
         env,
         wall_time: suite.timeout,
         memory_bytes: suite.memory,
         max_processes: u64::from(suite.processes),
         max_output_bytes: usize::try_from(suite.output).unwrap_or(usize::MAX),
+        max_disk_bytes: suite.disk,
+        max_tmp_bytes: suite.tmp,
     };
     let outcome = match sandbox.run(&spec) {
         Ok(o) => o,
-        // A working directory the tree does not have is the series' doing
-        // (or the configuration's): a run that errors, not a crash of ours.
-        Err(patchgate_sandbox::Error::Workdir { .. }) if !workdir.is_dir() => {
-            let message = format!(
-                "the suite's workdir `{}` does not exist in the tree",
-                suite.workdir
-            );
+        // A working folder the tree does not have, or one the series made a
+        // symlink out of the tree, is the series' doing (or the
+        // configuration's): a run that errors, not a crash of ours.
+        Err(patchgate_sandbox::Error::Path(refused)) => {
+            let message = format!("the suite's workdir cannot be used: {refused}");
             let run = SuiteRun {
                 outcome: RunOutcome::Error {
                     message: message.clone(),
@@ -204,7 +206,16 @@ fn execute(
             limit: humantime::format_duration(suite.timeout).to_string(),
         },
         Some(Limit::Memory) => RunOutcome::LimitHit {
-            limit: "memory".into(),
+            limit: format!(
+                "memory ({}; the private /tmp is in memory and counts against it)",
+                humanize_bytes(suite.memory)
+            ),
+        },
+        Some(Limit::Disk) => RunOutcome::LimitHit {
+            limit: format!(
+                "disk ({} written into the worktree at most)",
+                humanize_bytes(suite.disk)
+            ),
         },
         Some(Limit::Processes) => RunOutcome::LimitHit {
             limit: "process".into(),
@@ -215,7 +226,11 @@ fn execute(
         None => RunOutcome::Finished { exit_code },
     };
     let parsed = match &suite.format {
-        Format::Junit { path } => match read_inside(worktree, &workdir.join(path)) {
+        Format::Junit { path } => match patchgate_sandbox::inside::read_file(
+            worktree,
+            &Path::new(&suite.workdir).join(path),
+            JUNIT_LIMIT,
+        ) {
             Ok(xml) => patchgate_results::parse(&suite.format, name, exit_code, &xml),
             Err(why) => Parsed {
                 tests: vec![],
@@ -237,15 +252,15 @@ fn execute(
     ))
 }
 
-/// Read a file the suite wrote, refusing anything that leads outside the
-/// worktree: the suite is untrusted and may leave a symlink to a host file.
-fn read_inside(worktree: &Path, file: &Path) -> Result<Vec<u8>, String> {
-    let root = worktree.canonicalize().map_err(|e| e.to_string())?;
-    let real = file
-        .canonicalize()
-        .map_err(|e| format!("not written ({e})"))?;
-    if !real.starts_with(&root) {
-        return Err("points outside the worktree; not read".into());
+/// A JUnit report larger than this is not read: it is the suite's output,
+/// and a suite could leave a file of any size.
+const JUNIT_LIMIT: u64 = 64 << 20;
+
+/// `2 GiB`, `512 MiB`: how a limit reads in a report.
+fn humanize_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 => format!("{} MiB", n >> 20),
+        n => format!("{n} bytes"),
     }
-    std::fs::read(&real).map_err(|e| e.to_string())
 }

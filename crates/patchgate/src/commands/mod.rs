@@ -51,3 +51,29 @@ pub fn now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+/// Jobs at once at most: each is a thread with its own worktree and
+/// sandbox, and the machine's cores are the real bound; past this a typo
+/// (`--jobs 5000`) would only spend memory on idle threads.
+pub const MAX_JOBS: usize = 256;
+
+/// `--jobs N` for N in `min..=MAX_JOBS`, with an error that says why.
+pub fn jobs_parser(min: usize) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |s: &str| {
+        let n: usize = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a number of jobs"))?;
+        if n < min {
+            return Err(format!("{n} is below {min}; give {min} or more jobs"));
+        }
+        if n > MAX_JOBS {
+            return Err(format!(
+                "{n} is not in {min}..={MAX_JOBS}; each job is a thread with its own worktree \
+                 and sandbox, so more jobs than cores only wait (this machine has {})",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            ));
+        }
+        Ok(n)
+    }
+}

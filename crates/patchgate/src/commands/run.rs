@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 pub struct Args {
     /// Jobs to run at once; 0 only ingests and schedules, leaving the jobs
     /// to `patchgate worker` processes (on this or other machines).
-    #[arg(long, short = 'j', default_value_t = 1)]
+    #[arg(long, short = 'j', default_value_t = 1, value_parser = super::jobs_parser(0))]
     jobs: usize,
     /// Print every series' full report, not only the summary table.
     #[arg(long)]

@@ -18,7 +18,7 @@ use std::time::Duration;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Jobs to run at once.
-    #[arg(long, short = 'j', default_value_t = 1)]
+    #[arg(long, short = 'j', default_value_t = 1, value_parser = super::jobs_parser(1))]
     jobs: usize,
     /// Seconds a claim lasts without a heartbeat.
     #[arg(long, default_value_t = 120)]

@@ -118,3 +118,29 @@ fn a_missing_config_exits_2_naming_it_and_how_to_make_one() {
         "the reason is repeated:\n{err}"
     );
 }
+
+#[test]
+fn a_requires_naming_no_suite_exits_2_at_load_with_its_line() {
+    refused(
+        "[tree.a]\nrepo = \"a.git\"\n[tree.a.suite.build]\nrun = \"make\"\n\
+         [tree.a.branch.queue]\nrequires = [\"biuld\"]\n",
+        &["patchgate.toml:6:", "requires[0]", "biuld", "build"],
+    );
+    refused(
+        "[tree.a]\nrepo = \"a.git\"\n[tree.a.suite.build]\nrun = \"\"\n",
+        &["patchgate.toml:4:", "run", "empty"],
+    );
+}
+
+#[test]
+fn absurd_job_counts_exit_2_before_anything_starts() {
+    let dir = Dir::new();
+    for args in [
+        &["run", "--jobs", "100000"][..],
+        &["run", "--jobs", "5000"],
+        &["worker", "--jobs", "0"],
+    ] {
+        let out = dir.run(args).code(2);
+        assert!(out.stderr.contains("--jobs"), "{args:?}: {}", out.stderr);
+    }
+}

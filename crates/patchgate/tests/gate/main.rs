@@ -7,5 +7,6 @@
 mod util;
 
 mod demo;
+mod hostile;
 mod replay;
 mod worker;
