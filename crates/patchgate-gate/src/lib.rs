@@ -22,5 +22,5 @@ pub use policy::{
     parse_clause, BranchConfig, BranchPolicy, Clause, ClauseError, IncludesTest, Policy,
     PolicyError, PolicyErrors,
 };
-pub use rules::{RuleResult, RuleStatus, Trailer};
+pub use rules::{sent_by_named, RuleResult, RuleStatus, Trailer};
 pub use verdict::{judge, Outcome, Verdict, VerdictInput, VerdictStatus, APPLY_RULE};

@@ -69,12 +69,14 @@ fn sentence(clause: &Clause, rule: Option<&IncludesTest>) -> String {
              passed on the base failing on every retry, and no failing test the series adds"
         ),
         Clause::Reviews { min, from } => format!(
-            "every patch has a `Reviewed-by:` from at least {}{}",
+            "every patch has a `Reviewed-by:` from at least {}{}, each given in a mail that \
+             reviewer sent and none by the patch's author",
             times(*min, "person", "different people"),
             people(from)
         ),
         Clause::Acks { min, from } => format!(
-            "every patch has an `Acked-by:` from at least {}{}",
+            "every patch has an `Acked-by:` from at least {}{}, each given in a mail that \
+             person sent and none by the patch's author",
             times(*min, "person", "different people"),
             people(from)
         ),
@@ -87,7 +89,9 @@ fn sentence(clause: &Clause, rule: Option<&IncludesTest>) -> String {
             ),
             None => "a series that changes code also adds or changes a test".to_string(),
         },
-        Clause::SignedOff => "every patch carries a `Signed-off-by:` line".to_string(),
+        Clause::SignedOff => {
+            "every patch carries its author's own `Signed-off-by:` line".to_string()
+        }
     }
 }
 

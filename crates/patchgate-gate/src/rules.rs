@@ -36,13 +36,32 @@ pub struct Trailer {
     pub name: String,
     /// `Jane Doe <jane@example.org>`.
     pub value: String,
-    /// Who sent the mail that carried it.
+    /// The address of whoever sent the mail that carried it (the poster
+    /// behind a list's DMARC rewrite). A review or ack counts only when it
+    /// is the address the trailer names.
     #[serde(default)]
     pub from: Option<String>,
     /// The patch (1-based) it applies to; `None` for the whole series, as a
     /// reply to the cover letter does.
     #[serde(default)]
     pub patch: Option<u32>,
+    /// Written in the patch itself rather than given in a reply.
+    #[serde(default)]
+    pub in_patch: bool,
+}
+
+/// Whether `trailer` was sent by the person it names: the only way anyone
+/// can give a review or an ack. Anyone may write `Reviewed-by: Trusted
+/// <trusted@…>` in a mail of their own; such a line is a claim, not a
+/// review. Nothing more is verified here: a From header can be forged as
+/// well, which only DKIM or patatt signatures would catch.
+pub fn sent_by_named(trailer: &Trailer) -> bool {
+    let (_, email) = identity(&trailer.value);
+    !email.is_empty()
+        && trailer
+            .from
+            .as_deref()
+            .is_some_and(|from| from.trim().eq_ignore_ascii_case(&email))
 }
 
 /// The facts about a series the non-suite rules look at.
@@ -53,6 +72,25 @@ pub(crate) struct Facts<'a> {
     pub files_changed: &'a [String],
     pub trailers: &'a [Trailer],
     pub patch_count: u32,
+    /// Each patch's author's address, patch 1 first.
+    pub authors: &'a [String],
+}
+
+impl Facts<'_> {
+    fn author_of(&self, patch: u32) -> Option<&str> {
+        let i = usize::try_from(patch.checked_sub(1)?).ok()?;
+        self.authors.get(i).map(String::as_str)
+    }
+
+    /// Whether `email` wrote patch `p` (any patch, for the series).
+    fn is_author(&self, email: &str, p: Option<u32>) -> bool {
+        match p {
+            Some(n) => self
+                .author_of(n)
+                .is_some_and(|a| a.eq_ignore_ascii_case(email)),
+            None => self.authors.iter().any(|a| a.eq_ignore_ascii_case(email)),
+        }
+    }
 }
 
 pub(crate) fn evaluate(
@@ -244,26 +282,44 @@ fn counted(
     } else {
         (1..=facts.patch_count).map(Some).collect()
     };
+    let named = |t: &&Trailer| t.name.eq_ignore_ascii_case(trailer);
+    // Claims that do not count, said once each in the reason.
+    let mut forged: BTreeSet<String> = BTreeSet::new();
+    let mut own: BTreeSet<String> = BTreeSet::new();
     // Per patch: the distinct people who gave this trailer for it.
     let per_patch: Vec<(Option<u32>, BTreeSet<String>)> = patches
         .into_iter()
         .map(|p| {
-            let people = facts
+            let mut people = BTreeSet::new();
+            for t in facts
                 .trailers
                 .iter()
-                .filter(|t| t.name.eq_ignore_ascii_case(trailer))
+                .filter(named)
                 .filter(|t| p.is_none() || t.patch.is_none() || t.patch == p)
                 .filter(|t| from.is_none_or(|f| listed(&t.value, f)))
-                .map(|t| {
-                    let (name, email) = identity(&t.value);
-                    if email.is_empty() {
-                        name
-                    } else {
-                        email
-                    }
-                })
-                .filter(|who| !who.is_empty())
-                .collect();
+            {
+                let (name, email) = identity(&t.value);
+                let who = if email.is_empty() { name } else { email };
+                if who.is_empty() {
+                    continue;
+                }
+                if !sent_by_named(t) {
+                    forged.insert(format!(
+                        "{}'s was sent by {}",
+                        who,
+                        t.from
+                            .as_deref()
+                            .filter(|f| !f.is_empty())
+                            .unwrap_or("nobody known")
+                    ));
+                    continue;
+                }
+                if facts.is_author(&who, p) || facts.is_author(&who, t.patch) {
+                    own.insert(who);
+                    continue;
+                }
+                people.insert(who);
+            }
             (p, people)
         })
         .collect();
@@ -272,10 +328,38 @@ fn counted(
         .map(|f| format!(" from {}", f.join(" or ")))
         .unwrap_or_default();
     let want = plural(min as usize, noun, &format!("{noun}s"));
+    let mut not_counted = Vec::new();
+    if !forged.is_empty() {
+        let refs: Vec<&str> = forged.iter().map(String::as_str).collect();
+        let article = if trailer.starts_with(['A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        };
+        not_counted.push(format!(
+            "not counted: {article} {trailer} counts only in a mail its reviewer sent, and {}",
+            list(&refs)
+        ));
+    }
+    if !own.is_empty() {
+        let refs: Vec<&str> = own.iter().map(String::as_str).collect();
+        not_counted.push(format!(
+            "not counted: {} reviewing their own patch",
+            list(&refs)
+        ));
+    }
+    let notes = if not_counted.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", not_counted.join("; "))
+    };
     if has >= min as usize {
         return (
             RuleStatus::Pass,
-            format!("has {}{whom}", plural(has, noun, &format!("{noun}s"))),
+            format!(
+                "has {}{whom}{notes}",
+                plural(has, noun, &format!("{noun}s"))
+            ),
         );
     }
     let short: Vec<String> = per_patch
@@ -288,15 +372,21 @@ fn counted(
         let refs: Vec<&str> = short.iter().map(String::as_str).collect();
         reason.push_str(&format!(" (short on patch {})", list(&refs)));
     }
+    reason.push_str(&notes);
     (RuleStatus::Pending, reason)
 }
 
+/// Every patch carries its author's own `Signed-off-by:` (the Developer's
+/// Certificate of Origin is the author's to give): someone else's sign-off,
+/// or one given in a reply, does not stand in for it.
 fn signed_off(facts: &Facts<'_>) -> (RuleStatus, String) {
     let signed = |p: Option<u32>| {
-        facts
-            .trailers
-            .iter()
-            .any(|t| t.name.eq_ignore_ascii_case("Signed-off-by") && (p.is_none() || t.patch == p))
+        facts.trailers.iter().any(|t| {
+            t.name.eq_ignore_ascii_case("Signed-off-by")
+                && t.in_patch
+                && (p.is_none() || t.patch == p)
+                && facts.is_author(&identity(&t.value).1, p)
+        })
     };
     let missing: Vec<String> = if facts.patch_count == 0 {
         if signed(None) {
@@ -311,14 +401,18 @@ fn signed_off(facts: &Facts<'_>) -> (RuleStatus, String) {
             .collect()
     };
     if missing.is_empty() {
-        return (RuleStatus::Pass, "every patch is signed off".to_string());
+        return (
+            RuleStatus::Pass,
+            "every patch is signed off by its author".to_string(),
+        );
     }
     let refs: Vec<&str> = missing.iter().map(String::as_str).collect();
     (
         RuleStatus::Fail,
         format!(
-            "{} no Signed-off-by: line; add one (git commit -s) to certify you may submit the change",
-            if missing.len() == 1 { format!("{} has", list(&refs)) } else { format!("{} have", list(&refs)) }
+            "{} no Signed-off-by: line from {} author; add one (git commit -s) to certify you may submit the change",
+            if missing.len() == 1 { format!("{} has", list(&refs)) } else { format!("{} have", list(&refs)) },
+            if missing.len() == 1 { "its" } else { "their" }
         ),
     )
 }

@@ -25,6 +25,10 @@ pub struct VerdictInput {
     pub trailers: Vec<Trailer>,
     /// Number of patches, for per-patch rules; 0 checks the series as a whole.
     pub patch_count: u32,
+    /// Each patch's author's address (the in-body `From:` when there is
+    /// one), patch 1 first: nobody reviews their own patch, and sign-off
+    /// is the author's.
+    pub authors: Vec<String>,
 }
 
 /// `pass|fail` in the `test` JSON.
@@ -113,6 +117,7 @@ pub fn judge(input: VerdictInput, branch: &BranchPolicy) -> Verdict {
         files_changed: &input.files_changed,
         trailers: &input.trailers,
         patch_count: input.patch_count,
+        authors: &input.authors,
     };
     for clause in &branch.clauses {
         rules.push(evaluate(clause, branch.includes_test.as_ref(), &facts));

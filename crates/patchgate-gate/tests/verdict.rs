@@ -61,12 +61,28 @@ fn green() -> Vec<SuiteReport> {
     ]
 }
 
+/// A trailer as its person gave it: a sign-off in the patch, anything else
+/// in a reply that person sent.
 fn trailer(name: &str, value: &str, patch: Option<u32>) -> Trailer {
+    let email = value
+        .split_once('<')
+        .and_then(|(_, r)| r.split_once('>'))
+        .map(|(e, _)| e.to_string());
     Trailer {
         name: name.into(),
         value: value.into(),
-        from: None,
+        from: email,
         patch,
+        in_patch: name == "Signed-off-by",
+    }
+}
+
+/// A trailer sent by someone else than the person it names.
+fn claimed(name: &str, value: &str, sender: &str, patch: Option<u32>) -> Trailer {
+    Trailer {
+        from: Some(sender.into()),
+        in_patch: false,
+        ..trailer(name, value, patch)
     }
 }
 
@@ -81,6 +97,7 @@ fn input() -> VerdictInput {
             trailer("Reviewed-by", "Rita Reviewer <rita@example.org>", None),
         ],
         patch_count: 1,
+        authors: vec!["ann@example.org".into()],
     }
 }
 
@@ -179,6 +196,7 @@ fn rule_table() {
         ("per-patch reviews name the short patch", &["reviews >= 1"], "reviews >= 1",
             Box::new(|i| {
                 i.patch_count = 3;
+                i.authors = vec!["ann@example.org".into(); 3];
                 i.trailers = vec![
                     trailer("Reviewed-by", "A <a@x.org>", Some(1)),
                     trailer("Reviewed-by", "A <a@x.org>", Some(3)),
@@ -201,11 +219,29 @@ fn rule_table() {
             Box::new(|i| i.files_changed = (1..=7).map(|n| format!("src/f{n}.c")).collect()),
             Fail, "changes src/f1.c, src/f2.c, src/f3.c, src/f4.c, src/f5.c and 2 more but no file under tests/**; add or extend a test"),
         ("missing sign-off names the patch", &["signed-off"], "signed-off",
-            Box::new(|i| { i.patch_count = 2; }),
-            Fail, "patch 2 has no Signed-off-by: line; add one (git commit -s) to certify you may submit the change"),
+            Box::new(|i| { i.patch_count = 2; i.authors.push("ann@example.org".into()); }),
+            Fail, "patch 2 has no Signed-off-by: line from its author; add one (git commit -s) to certify you may submit the change"),
         ("sign-off present", &["signed-off"], "signed-off",
             Box::new(|_| {}),
-            Pass, "every patch is signed off"),
+            Pass, "every patch is signed off by its author"),
+        ("someone else's sign-off is not the author's", &["signed-off"], "signed-off",
+            Box::new(|i| i.trailers = vec![trailer("Signed-off-by", "Mallory <mal@example.org>", Some(1))]),
+            Fail, "patch 1 has no Signed-off-by: line from its author; add one (git commit -s) to certify you may submit the change"),
+        ("the author's sign-off given in a reply is not in the patch", &["signed-off"], "signed-off",
+            Box::new(|i| i.trailers = vec![Trailer { in_patch: false, ..trailer("Signed-off-by", "Ann Author <ann@example.org>", Some(1)) }]),
+            Fail, "patch 1 has no Signed-off-by: line from its author; add one (git commit -s) to certify you may submit the change"),
+        ("a review sent by someone else is a claim", &["reviews >= 1 from [trusted@example.org]"], "reviews >= 1 from [trusted@example.org]",
+            Box::new(|i| i.trailers.push(claimed("Reviewed-by", "Trusted <trusted@example.org>", "mallory@example.org", None))),
+            Pending, "needs 1 review from trusted@example.org, has 0 (not counted: a Reviewed-by counts only in a mail its reviewer sent, and trusted@example.org's was sent by mallory@example.org)"),
+        ("the author's own review does not count", &["reviews >= 1"], "reviews >= 1",
+            Box::new(|i| i.trailers = vec![trailer("Reviewed-by", "Ann Author <ann@example.org>", Some(1))]),
+            Pending, "needs 1 review, has 0 (not counted: ann@example.org reviewing their own patch)"),
+        ("a review carried in the patch by its author is a claim", &["reviews >= 1"], "reviews >= 1",
+            Box::new(|i| i.trailers = vec![Trailer { in_patch: true, ..claimed("Reviewed-by", "Rita Reviewer <rita@example.org>", "ann@example.org", Some(1)) }]),
+            Pending, "needs 1 review, has 0 (not counted: a Reviewed-by counts only in a mail its reviewer sent, and rita@example.org's was sent by ann@example.org)"),
+        ("an ack sent by someone else is a claim", &["acks >= 1"], "acks >= 1",
+            Box::new(|i| i.trailers.push(claimed("Acked-by", "Maz <maz@kernel.org>", "maz@kernel.org.evil.example", None))),
+            Pending, "needs 1 ack, has 0 (not counted: an Acked-by counts only in a mail its reviewer sent, and maz@kernel.org's was sent by maz@kernel.org.evil.example)"),
     ];
     for (case, requires, rule, change, status, reason) in table {
         let (got_status, got_reason, verdict) = check(requires, rule, change);
@@ -273,9 +309,9 @@ A series enters `queue` (fed from `master`) only when:
 
 - it applies to the branch's base without conflicts;
 - the `build` suite runs to its end (no error, timeout or limit) with no test that passed on the base failing on every retry, and no failing test the series adds;
-- every patch has a `Reviewed-by:` from at least 1 person from one of: maz@kernel.org;
+- every patch has a `Reviewed-by:` from at least 1 person from one of: maz@kernel.org, each given in a mail that reviewer sent and none by the patch's author;
 - a series that changes code (`src/**`) also adds or changes a test (`tests/**`); a series that touches no code, such as documentation only, is exempt;
-- every patch carries a `Signed-off-by:` line.
+- every patch carries its author's own `Signed-off-by:` line.
 
 A test that already fails on the base commit, or that is flaky, never counts against a series.
 ";

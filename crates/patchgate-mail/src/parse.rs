@@ -98,6 +98,18 @@ pub fn parse(raw: &[u8]) -> Message {
             Person::default()
         }
     };
+    // A list that rewrites From for DMARC ("Jane Doe via Kvmarm
+    // <kvmarm@lists…>") keeps the poster in X-Original-From or Reply-To:
+    // the person who sent the mail is the poster, not the list.
+    let from = match unwrap_dmarc(
+        &from,
+        raw_header("List-Id").is_some() || raw_header("List-Post").is_some(),
+        raw_header("X-Original-From").as_deref(),
+        raw_header("Reply-To").as_deref(),
+    ) {
+        Some(original) => original,
+        None => from,
+    };
     let date = match root.headers.iter().find(|h| h.name == HeaderName::Date) {
         None => {
             problems.push("no Date header".to_string());
@@ -355,6 +367,55 @@ fn list_id(value: &str) -> Option<String> {
     }
 }
 
+/// The poster behind a list's DMARC rewrite of From: the display name ends
+/// in " via LIST" and the mail came through a list (`from_list`); the
+/// poster is X-Original-From, else a Reply-To naming one other address.
+/// Headers are raw (RFC 2047 words are decoded here).
+fn unwrap_dmarc(
+    from: &Person,
+    from_list: bool,
+    original_from: Option<&str>,
+    reply_to: Option<&str>,
+) -> Option<Person> {
+    let lower = from.name.to_ascii_lowercase();
+    let via = lower.rfind(" via ")?;
+    if !from_list {
+        return None;
+    }
+    let pick = |raw: &str| -> Option<Person> {
+        let value = decode_words(raw);
+        let value = value.trim();
+        // One address only: a Reply-To naming the list and the poster is
+        // not a rewrite's.
+        if value.matches('@').count() != 1 {
+            return None;
+        }
+        let p = trailer::person(value);
+        (!p.email.is_empty() && p.email != from.email).then_some(p)
+    };
+    let mut original = original_from
+        .and_then(pick)
+        .or_else(|| reply_to.and_then(pick))?;
+    if original.name.is_empty() {
+        original.name = from.name[..via].trim().to_string();
+    }
+    Some(original)
+}
+
+/// A header value with its RFC 2047 encoded words decoded.
+fn decode_words(raw: &str) -> String {
+    let text = format!("X: {}\r\n\r\n", raw.trim());
+    MessageParser::default()
+        .parse_headers(text.as_bytes())
+        .and_then(|m| {
+            m.parts
+                .first()
+                .and_then(|p| p.headers.first())
+                .and_then(|h| h.value.as_text().map(str::to_string))
+        })
+        .unwrap_or_else(|| raw.trim().to_string())
+}
+
 /// Lower-case the domain of an address; the local part is case-sensitive by
 /// the letter of RFC 5321, so it is kept as written.
 fn normalize_email(address: &str) -> String {
@@ -368,6 +429,41 @@ fn normalize_email(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dmarc_rewritten_from_names_the_poster() {
+        let mail = |extra: &str| {
+            format!(
+                "From: Jane Doe via Kvmarm <kvmarm@lists.cs.columbia.edu>\r\n{extra}\
+                 List-Id: <kvmarm.lists.cs.columbia.edu>\r\nMessage-ID: <a@b>\r\n\
+                 Subject: Re: [PATCH] x\r\nDate: Mon, 1 Aug 2022 10:00:00 +0000\r\n\r\nReviewed-by: Jane Doe <jane@example.org>\r\n"
+            )
+        };
+        let m = parse(mail("X-Original-From: Jane Doe <jane@example.org>\r\n").as_bytes());
+        assert_eq!(m.from.email, "jane@example.org");
+        assert_eq!(m.from.name, "Jane Doe");
+        let m = parse(mail("Reply-To: jane@Example.org\r\n").as_bytes());
+        assert_eq!(m.from.email, "jane@example.org");
+        assert_eq!(m.from.name, "Jane Doe");
+        let m = parse(mail("").as_bytes());
+        assert_eq!(
+            m.from.email, "kvmarm@lists.cs.columbia.edu",
+            "nothing names the poster"
+        );
+        let m =
+            parse(mail("Reply-To: jane@example.org, kvmarm@lists.cs.columbia.edu\r\n").as_bytes());
+        assert_eq!(
+            m.from.email, "kvmarm@lists.cs.columbia.edu",
+            "two addresses"
+        );
+        let not_a_list = mail("Reply-To: jane@example.org\r\n")
+            .replace("List-Id: <kvmarm.lists.cs.columbia.edu>\r\n", "");
+        let m = parse(not_a_list.as_bytes());
+        assert_eq!(
+            m.from.email, "kvmarm@lists.cs.columbia.edu",
+            "not through a list"
+        );
+    }
 
     #[test]
     fn ids_skip_garbage_between_brackets() {

@@ -120,9 +120,16 @@ pub fn parse_block(message: &str) -> Vec<Trailer> {
         .rposition(|l| l.is_empty())
         .map_or(0, |i| i + 1);
     let block = &lines[start..end];
+    let fenced = fenced_lines(&lines[..end]);
     let mut trailers: Vec<Trailer> = Vec::new();
     let mut other = 0usize;
-    for line in block {
+    for (k, line) in block.iter().enumerate() {
+        // A code block quoting a commit shows its trailers, which are
+        // nobody's word here.
+        if fenced[start + k] {
+            other += 1;
+            continue;
+        }
         if line.starts_with([' ', '\t']) {
             match trailers.last_mut() {
                 Some(last) => {
@@ -158,10 +165,14 @@ pub fn parse_block(message: &str) -> Vec<Trailer> {
 /// because what follows them is not the replier's word.
 pub fn parse_reply(text: &str) -> Vec<Trailer> {
     let mut out: Vec<Trailer> = Vec::new();
+    let mut fence: Option<&str> = None;
     for line in text.lines() {
         let line = line.trim_end();
         if is_end_of_own_text(line) {
             break;
+        }
+        if step_fence(&mut fence, line) || fence.is_some() {
+            continue;
         }
         if line.starts_with('>') {
             continue;
@@ -182,6 +193,38 @@ pub fn parse_reply(text: &str) -> Vec<Trailer> {
         }
     }
     out
+}
+
+/// Follows Markdown-style code fences (```` ``` ```` or `~~~`, at most three
+/// spaces in): returns true when `line` opens or closes one, updating
+/// `fence` to the open fence's marker.
+fn step_fence<'a>(fence: &mut Option<&'a str>, line: &'a str) -> bool {
+    let t = line.trim_start_matches(' ');
+    if line.len() - t.len() > 3 {
+        return false;
+    }
+    let marker = if t.starts_with("```") {
+        "```"
+    } else if t.starts_with("~~~") {
+        "~~~"
+    } else {
+        return false;
+    };
+    match fence {
+        Some(open) if *open == marker => *fence = None,
+        Some(_) => return false,
+        None => *fence = Some(marker),
+    }
+    true
+}
+
+/// For each line, whether it lies in a code fence (fence lines included).
+fn fenced_lines(lines: &[&str]) -> Vec<bool> {
+    let mut fence = None;
+    lines
+        .iter()
+        .map(|l| step_fence(&mut fence, l) || fence.is_some())
+        .collect()
 }
 
 /// Lines after which a mail's text is no longer its author's own words.
@@ -240,6 +283,19 @@ pub fn b4_markers(text: &str) -> (Option<String>, Option<String>) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn trailers_in_code_fences_are_nobodys_word() {
+        let reply = "Looks like this landed as:\n\n```\ncommit 123\n\nReviewed-by: Trusted <t@example.org>\n```\n\n~~~\nAcked-by: Other <o@example.org>\n~~~\nTested-by: Me <me@example.org>\n";
+        let got = parse_reply(reply);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].name, "Tested-by");
+        let message = "subject\n\nbody\n\n```\nReviewed-by: Trusted <t@example.org>\n```\n";
+        assert!(parse_block(message).is_empty());
+        let message = "subject\n\nbody\n\nSigned-off-by: Ann <ann@example.org>\n";
+        assert_eq!(parse_block(message).len(), 1);
+    }
+
     use super::*;
 
     #[test]

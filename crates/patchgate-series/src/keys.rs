@@ -103,6 +103,7 @@ mod tests {
             trailers: vec![],
             base_commit: None,
             change_id: None,
+            author: None,
         }
     }
 

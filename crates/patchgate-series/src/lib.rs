@@ -56,6 +56,10 @@ pub struct Mail {
     pub trailers: Vec<Trailer>,
     pub base_commit: Option<String>,
     pub change_id: Option<String>,
+    /// A patch's author when the in-body `From:` names someone other than
+    /// the sender (a maintainer posting another's patch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Person>,
 }
 
 impl From<&Message> for Mail {
@@ -71,7 +75,15 @@ impl From<&Message> for Mail {
             trailers: m.trailers.clone(),
             base_commit: m.base_commit.clone(),
             change_id: m.change_id.clone(),
+            author: Some(m.author()).filter(|a| a.email != m.from.email),
         }
+    }
+}
+
+impl Mail {
+    /// The patch's author as `git am` records it.
+    pub fn author(&self) -> &Person {
+        self.author.as_ref().unwrap_or(&self.from)
     }
 }
 
@@ -81,6 +93,10 @@ pub struct Collected {
     pub trailer: Trailer,
     /// Message-ID of the reply that carried it.
     pub from_message: String,
+    /// Who sent that reply (the poster behind a list's DMARC rewrite). A
+    /// review counts only when this is the person the trailer names.
+    #[serde(default)]
+    pub sender: Person,
 }
 
 /// One patch of a series.

@@ -159,6 +159,7 @@ pub(crate) fn collect(
         patch.collected.push(Collected {
             trailer: trailer.clone(),
             from_message: table.mails[r].id.clone(),
+            sender: table.mails[r].from.clone(),
         });
     }
 }

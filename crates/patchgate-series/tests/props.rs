@@ -98,6 +98,7 @@ fn mail() -> impl Strategy<Value = Mail> {
                 trailers,
                 base_commit: None,
                 change_id,
+                author: None,
             },
         )
 }
@@ -173,6 +174,7 @@ proptest! {
             trailers: Vec::new(),
             base_commit: None,
             change_id: None,
+            author: None,
         }).collect();
         let _ = assemble(&mails);
     }

@@ -135,7 +135,12 @@ pub struct PatchRecord {
     pub message_id: String,
     /// The patch mail's full subject.
     pub subject: String,
+    /// Whom `git am` records as the author: the in-body `From:` when the
+    /// patch has one, else the sender.
     pub author: Person,
+    /// Who sent the patch mail (the poster behind a list's DMARC rewrite).
+    #[serde(default)]
+    pub sender: Person,
     /// Trailers written in the patch itself.
     pub trailers: Vec<Trailer>,
     /// Trailers given in replies (to the patch, or to the cover letter).

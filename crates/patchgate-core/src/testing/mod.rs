@@ -321,6 +321,7 @@ impl Tester<'_> {
                 files_changed,
                 trailers: trailers(&detail),
                 patch_count: detail.patches.len() as u32,
+                authors: authors(&detail),
             },
             &policy,
         );
@@ -374,27 +375,45 @@ fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Every trailer of the series, with the patch it belongs to: the patches'
-/// own, and those collected from replies.
+/// Every trailer of the series, with the patch it belongs to and who sent
+/// the mail it came in: the patches' own, and those collected from replies.
 fn trailers(detail: &SeriesDetail) -> Vec<Trailer> {
     let mut out = Vec::new();
     for p in &detail.patches {
+        // Rows stored before the sender was kept have none: the mail's
+        // From was the author then.
+        let sender = if p.sender.email.is_empty() {
+            &p.author
+        } else {
+            &p.sender
+        };
         for t in &p.trailers {
             out.push(Trailer {
                 name: t.name.clone(),
                 value: t.value.clone(),
-                from: Some(p.author.email.clone()),
+                from: Some(sender.email.clone()),
                 patch: Some(p.index),
+                in_patch: true,
             });
         }
         for c in &p.collected {
             out.push(Trailer {
                 name: c.trailer.name.clone(),
                 value: c.trailer.value.clone(),
-                from: Some(c.from_message.clone()),
+                from: Some(c.sender.email.clone()).filter(|e| !e.is_empty()),
                 patch: Some(p.index),
+                in_patch: false,
             });
         }
     }
     out
+}
+
+/// Each patch's author's address, patch 1 first.
+fn authors(detail: &SeriesDetail) -> Vec<String> {
+    detail
+        .patches
+        .iter()
+        .map(|p| p.author.email.clone())
+        .collect()
 }

@@ -33,6 +33,7 @@ fn base(id: &str, kind: Kind, title: &str) -> B {
         trailers: Vec::new(),
         base_commit: None,
         change_id: None,
+        author: None,
     })
 }
 

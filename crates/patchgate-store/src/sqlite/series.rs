@@ -254,18 +254,23 @@ pub(super) fn patches(conn: &Connection, id: i64) -> Result<Vec<PatchRecord>> {
         let (index, message_id, collected, subject, name, email, mail) = row.step(what)?;
         let whose = || format!("message {message_id}");
         let collected: Vec<Collected> = from_json(&collected, "collected trailers", whose)?;
-        let trailers = match mail {
-            Some(m) => from_json::<Mail>(&m, "assembly summary", whose)?.trailers,
-            None => Vec::new(),
+        let sender = Person {
+            name: name.unwrap_or_default(),
+            email: email.unwrap_or_default(),
+        };
+        let (trailers, author) = match mail {
+            Some(m) => {
+                let mail = from_json::<Mail>(&m, "assembly summary", whose)?;
+                (mail.trailers, mail.author)
+            }
+            None => (Vec::new(), None),
         };
         out.push(PatchRecord {
             index,
             message_id,
             subject: subject.unwrap_or_default(),
-            author: Person {
-                name: name.unwrap_or_default(),
-                email: email.unwrap_or_default(),
-            },
+            author: author.unwrap_or_else(|| sender.clone()),
+            sender,
             trailers,
             collected,
         });

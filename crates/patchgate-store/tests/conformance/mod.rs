@@ -178,6 +178,7 @@ pub fn collected(name: &str, value: &str, from: &str) -> Collected {
     Collected {
         trailer: trailer(name, value),
         from_message: from.to_string(),
+        sender: patchgate_mail::Person::default(),
     }
 }
 

@@ -175,8 +175,27 @@ fn show(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
         println!("  [{}/{}] {}", p.index, s.total, p.subject);
         println!("        {}", p.message_id);
         for c in &p.collected {
+            let claim = patchgate_gate::Trailer {
+                name: c.trailer.name.clone(),
+                value: c.trailer.value.clone(),
+                from: Some(c.sender.email.clone()).filter(|e| !e.is_empty()),
+                patch: Some(p.index),
+                in_patch: false,
+            };
+            let sender = if c.sender.email.is_empty() {
+                "an unknown sender".to_string()
+            } else {
+                c.sender.email.clone()
+            };
+            let note = if !patchgate_gate::sent_by_named(&claim) {
+                format!("; sent by {sender}, not by whom it names: does not count")
+            } else if c.sender.email.eq_ignore_ascii_case(&p.author.email) {
+                "; by the patch's author: does not count".to_string()
+            } else {
+                String::new()
+            };
             println!(
-                "        {}: {}  (reply {})",
+                "        {}: {}  (reply {}{note})",
                 c.trailer.name, c.trailer.value, c.from_message
             );
         }

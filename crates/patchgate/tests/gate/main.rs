@@ -7,6 +7,7 @@
 mod util;
 
 mod demo;
+mod forgery;
 mod hostile;
 mod replay;
 mod worker;
