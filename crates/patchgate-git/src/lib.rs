@@ -27,4 +27,4 @@ pub use inbox::{InboxCursor, InboxMessage, InboxMessages, PublicInbox};
 pub use mirror::{Commit, Mirror};
 pub use oid::{BadOid, Oid};
 pub use patch_id::patch_id_stable;
-pub use worktree::{AmFailure, AmOptions, AmOutcome, Applied, Worktree};
+pub use worktree::{AmFailure, AmOptions, AmOutcome, Applied, AppliedPatch, Worktree};

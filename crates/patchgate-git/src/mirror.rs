@@ -187,6 +187,32 @@ impl Mirror {
         }
     }
 
+    /// The newest commit reachable from `tip`, committed at or after
+    /// `since` (Unix time), whose subject is exactly `subject`: where a
+    /// patch that changes nothing on `tip` landed.
+    pub fn find_by_subject(&self, tip: &Oid, subject: &str, since: i64) -> Result<Option<Oid>> {
+        let subject = subject.trim();
+        if subject.is_empty() || subject.contains('\0') {
+            return Ok(None);
+        }
+        let text = self
+            .git()
+            .args(["log", "--format=%H %s", "--fixed-strings"])
+            .arg(format!("--grep={subject}"))
+            .arg(format!("--since=@{since}"))
+            .arg(tip.as_str())
+            .arg("--")
+            .run_text()?;
+        for line in text.lines() {
+            if let Some((oid, s)) = line.split_once(' ') {
+                if s.trim() == subject {
+                    return self.parse_oid(oid, "log").map(Some);
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// The commits of `range` (e.g. `base..tip`), newest first as git lists
     /// them.
     pub fn rev_list(&self, range: &str) -> Result<Vec<Oid>> {

@@ -52,6 +52,42 @@ pub struct Applied {
     /// The commit the series was applied on.
     pub base: Oid,
     pub commits: Vec<Oid>,
+    /// Each patch as git read it, in order: its subject and how it went.
+    pub patches: Vec<AppliedPatch>,
+}
+
+/// How one patch of an applied series went on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedPatch {
+    /// The commit subject git read from the mail.
+    pub subject: String,
+    /// git found nothing to change ("No changes -- Patch already
+    /// applied"): the base has the change already, and no commit was made.
+    pub already_applied: bool,
+    /// The patch did not apply as posted and went on by a three-way merge
+    /// with the blobs its `index` lines name.
+    pub three_way: bool,
+}
+
+/// What git am's progress lines say of each patch.
+fn patches_in(stdout: &str) -> Vec<AppliedPatch> {
+    let mut out: Vec<AppliedPatch> = Vec::new();
+    for line in stdout.lines() {
+        if let Some(subject) = line.strip_prefix("Applying: ") {
+            out.push(AppliedPatch {
+                subject: subject.to_string(),
+                already_applied: false,
+                three_way: false,
+            });
+        } else if let Some(last) = out.last_mut() {
+            if line.starts_with("No changes -- Patch already applied") {
+                last.already_applied = true;
+            } else if line.starts_with("Falling back to patching base and 3-way merge") {
+                last.three_way = true;
+            }
+        }
+    }
+    out
 }
 
 impl Applied {
@@ -210,7 +246,12 @@ impl Worktree {
                 .lines()
                 .map(|line| self.mirror.parse_oid(line, "rev-list"))
                 .collect::<Result<Vec<_>>>()?;
-            return Ok(AmOutcome::Applied(Applied { base, commits }));
+            let patches = patches_in(&output.stdout_text());
+            return Ok(AmOutcome::Applied(Applied {
+                base,
+                commits,
+                patches,
+            }));
         }
         // git's hints tell a person at a terminal how to continue the am;
         // patchgate aborts it, so they would only mislead a report's reader.

@@ -64,11 +64,58 @@ impl ApplyFailure {
     }
 }
 
+/// Where a series had landed already: every patch changes nothing on the
+/// base (git: "No changes -- Patch already applied").
+#[derive(Debug, Clone, Serialize)]
+pub struct AlreadyApplied {
+    pub base: String,
+    pub base_reason: String,
+    /// The branch whose history has it, when the base was a branch's.
+    pub branch: Option<String>,
+    /// Each patch's subject and the commit on the branch with that
+    /// subject, when one was found.
+    pub landed: Vec<Landed>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Landed {
+    pub subject: String,
+    pub commit: Option<String>,
+}
+
+impl AlreadyApplied {
+    /// "already in master as abc123def456 (and 2 more commits)".
+    pub fn explain(&self) -> String {
+        let place = self.branch.as_deref().map_or_else(
+            || format!("in {}", short(&self.base)),
+            |b| format!("in {b}"),
+        );
+        let found: Vec<&str> = self
+            .landed
+            .iter()
+            .filter_map(|l| l.commit.as_deref())
+            .map(short)
+            .collect();
+        let commits = match found.as_slice() {
+            [] => String::new(),
+            [one] => format!(" as {one}"),
+            many => format!(" as {}", many.join(", ")),
+        };
+        format!(
+            "the series is already {place}{commits}: every patch changes nothing on {} ({}), so there is nothing to test",
+            short(&self.base),
+            self.base_reason
+        )
+    }
+}
+
 /// Either the series applied, or why it did not.
 #[derive(Debug)]
 pub enum Applying {
     Applied(Applied),
     Failed(ApplyFailure),
+    /// Every base that took the series already had all of it.
+    AlreadyApplied(AlreadyApplied),
 }
 
 static WORKTREES: AtomicU64 = AtomicU64::new(0);
@@ -105,7 +152,18 @@ pub struct Candidates<'a> {
     pub posted: Option<i64>,
 }
 
-/// Apply `mbox` on the first base that takes it.
+/// How one base took the series.
+enum Attempt {
+    /// Every patch as posted, or by a three-way merge.
+    Applied(Applied, bool),
+    /// Every patch changed nothing: the base has the series.
+    NoOp(Vec<String>),
+    Failed,
+}
+
+/// Apply `mbox` on the best base that takes it: the first where every
+/// patch applies as posted; else the first where `git am -3` had to merge;
+/// a base where a patch changes nothing is not one the series applies to.
 pub fn apply(
     mirror: &Mirror,
     jobs: &Path,
@@ -115,47 +173,120 @@ pub fn apply(
     candidates: &Candidates<'_>,
 ) -> Result<Applying, TestError> {
     let mut first_failure: Option<ApplyFailure> = None;
+    let mut merged: Option<Applied> = None;
+    let mut no_op: Option<(Oid, String, Option<String>, Vec<String>)> = None;
     let mut tried: Vec<Oid> = Vec::new();
-    let mut attempt = |oid: Oid, reason: String| -> Result<Option<Applied>, TestError> {
+    let mut attempt = |oid: Oid, reason: String| -> Result<Attempt, TestError> {
         if tried.contains(&oid) {
-            return Ok(None);
+            return Ok(Attempt::Failed);
         }
         tried.push(oid.clone());
         let worktree = mirror.add_worktree(worktree_dir(jobs, label), &oid)?;
+        let mut fail = |f: ApplyFailure| {
+            if first_failure.is_none() {
+                first_failure = Some(f);
+            }
+            Ok(Attempt::Failed)
+        };
         match worktree.am(mbox, options)? {
             AmOutcome::Applied(a) => {
-                let head = a.commits.last().cloned().unwrap_or_else(|| oid.clone());
-                Ok(Some(Applied {
-                    base: oid,
-                    reason,
-                    head,
-                    worktree,
-                }))
-            }
-            AmOutcome::Failed(f) => {
-                if first_failure.is_none() {
-                    first_failure = Some(ApplyFailure {
+                let noop: Vec<usize> = a
+                    .patches
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.already_applied)
+                    .map(|(i, _)| i + 1)
+                    .collect();
+                if !a.patches.is_empty() && noop.len() == a.patches.len() {
+                    let subjects = a.patches.iter().map(|p| p.subject.clone()).collect();
+                    return Ok(Attempt::NoOp(subjects));
+                }
+                if let Some(&n) = noop.first() {
+                    // Part of the series is there already: not the base it
+                    // was written for, and what is left is not the series.
+                    return fail(ApplyFailure {
                         base: oid.to_string(),
                         base_reason: reason,
-                        patch: f.index,
-                        subject: f.subject,
-                        files: f.files,
-                        message: f.message,
+                        patch: n,
+                        subject: a.patches[n - 1].subject.clone(),
+                        files: vec![],
+                        message: format!(
+                            "error: patch {n} changes nothing here (git: \"No changes -- Patch already applied\") while the others do: part of the series is on this base already"
+                        ),
                     });
                 }
-                Ok(None)
+                let three_way: Vec<String> = a
+                    .patches
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.three_way)
+                    .map(|(i, _)| (i + 1).to_string())
+                    .collect();
+                let head = a.commits.last().cloned().unwrap_or_else(|| oid.clone());
+                let reason = if three_way.is_empty() {
+                    reason
+                } else {
+                    let refs: Vec<&str> = three_way.iter().map(String::as_str).collect();
+                    format!(
+                        "{reason}; patch {} did not apply as posted and went on by a three-way merge",
+                        refs.join(", ")
+                    )
+                };
+                Ok(Attempt::Applied(
+                    Applied {
+                        base: oid,
+                        reason,
+                        head,
+                        worktree,
+                    },
+                    three_way.is_empty(),
+                ))
             }
+            AmOutcome::Failed(f) => fail(ApplyFailure {
+                base: oid.to_string(),
+                base_reason: reason,
+                patch: f.index,
+                subject: f.subject,
+                files: f.files,
+                message: f.message,
+            }),
+        }
+    };
+    // Takes one attempt's answer: true when the search is over.
+    let mut take = |got: Attempt, oid: &Oid, reason: &str, branch: Option<&str>| -> bool {
+        match got {
+            Attempt::Applied(a, true) => {
+                merged = Some(a);
+                true
+            }
+            Attempt::Applied(a, false) => {
+                merged.get_or_insert(a);
+                false
+            }
+            Attempt::NoOp(subjects) => {
+                if no_op.is_none() {
+                    no_op = Some((
+                        oid.clone(),
+                        reason.to_string(),
+                        branch.map(str::to_string),
+                        subjects,
+                    ));
+                }
+                false
+            }
+            Attempt::Failed => false,
         }
     };
 
+    let mut clean = false;
     let mut notes = Vec::new();
     if let Some(named) = candidates.base_commit {
         match mirror.resolve(named)? {
             // `resolve` answers only for a commit the mirror has.
             Some(oid) => {
-                if let Some(a) = attempt(oid, format!("base-commit {named} named by the series"))? {
-                    return Ok(Applying::Applied(a));
-                }
+                let reason = format!("base-commit {named} named by the series");
+                let got = attempt(oid.clone(), reason.clone())?;
+                clean = take(got, &oid, &reason, None);
             }
             _ => notes.push(format!("its base-commit {named} is not in the tree")),
         }
@@ -165,24 +296,52 @@ pub fn apply(
     } else {
         format!("; {}", notes.join("; "))
     };
-    for branch in candidates.branches {
+    'branches: for branch in candidates.branches {
+        if clean {
+            break;
+        }
         let Some(head) = mirror.branch_head(branch)? else {
             continue;
         };
-        let head_date = mirror.commit_date(&head)?;
-        if let Some(a) = attempt(head.clone(), format!("head of {branch}{suffix}"))? {
-            return Ok(Applying::Applied(a));
+        let reason = format!("head of {branch}{suffix}");
+        let got = attempt(head.clone(), reason.clone())?;
+        if take(got, &head, &reason, Some(branch)) {
+            break 'branches;
         }
         // An archive replayed later: the branch has moved on since the
         // posting, so try it as it stood when the series was posted.
+        let head_date = mirror.commit_date(&head)?;
         if let Some(posted) = candidates.posted.filter(|p| *p < head_date) {
             if let Some(then) = mirror.branch_at(branch, posted)? {
                 let reason = format!("{branch} as it stood when the series was posted{suffix}");
-                if let Some(a) = attempt(then, reason)? {
-                    return Ok(Applying::Applied(a));
+                let got = attempt(then.clone(), reason.clone())?;
+                if take(got, &then, &reason, Some(branch)) {
+                    break 'branches;
                 }
             }
         }
+    }
+    if let Some(a) = merged {
+        return Ok(Applying::Applied(a));
+    }
+    if let Some((base, base_reason, branch, subjects)) = no_op {
+        // Where it landed: a commit with the patch's subject, committed no
+        // earlier than a week before the posting (clocks and backdated
+        // postings).
+        let since = candidates.posted.map_or(0, |p| p - 7 * 86_400);
+        let mut landed = Vec::new();
+        for subject in subjects {
+            let commit = mirror
+                .find_by_subject(&base, &subject, since)?
+                .map(|o| o.to_string());
+            landed.push(Landed { subject, commit });
+        }
+        return Ok(Applying::AlreadyApplied(AlreadyApplied {
+            base: base.to_string(),
+            base_reason,
+            branch,
+            landed,
+        }));
     }
     match first_failure {
         Some(f) => Ok(Applying::Failed(f)),

@@ -80,6 +80,9 @@ pub struct TestReport {
     pub head: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apply_failure: Option<ApplyFailure>,
+    /// Every patch changes nothing on every base: the series has landed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_applied: Option<apply::AlreadyApplied>,
     #[serde(flatten)]
     pub verdict: Verdict,
 }
@@ -237,9 +240,32 @@ impl Tester<'_> {
                     base_reason: Some(f.base_reason.clone()),
                     head: None,
                     apply_failure: Some(f),
+                    already_applied: None,
                     verdict,
                 };
                 return Ok(report);
+            }
+            apply::Applying::AlreadyApplied(landed) => {
+                // Nothing was applied, so nothing was tested: never a pass.
+                let verdict = judge(
+                    VerdictInput {
+                        applied: false,
+                        apply_error: Some(landed.explain()),
+                        ..VerdictInput::default()
+                    },
+                    &policy,
+                );
+                return Ok(TestReport {
+                    series: id,
+                    tree: tree.name.clone(),
+                    branch: policy.name.clone(),
+                    base: Some(landed.base.clone()),
+                    base_reason: Some(landed.base_reason.clone()),
+                    head: None,
+                    apply_failure: None,
+                    already_applied: Some(landed),
+                    verdict,
+                });
             }
         };
         let base = applied.base.to_string();
@@ -333,6 +359,7 @@ impl Tester<'_> {
             base_reason: Some(applied.reason.clone()),
             head: Some(head),
             apply_failure: None,
+            already_applied: None,
             verdict,
         };
         drop(base_tree);
@@ -350,6 +377,15 @@ impl Tester<'_> {
     pub fn record(&self, store: &mut dyn Store, report: &TestReport) -> Result<(), TestError> {
         let value = serde_json::to_value(report).unwrap_or_default();
         store.record_verdict(report.series, &report.branch, &value, self.clock.now())?;
+        if let Some(landed) = &report.already_applied {
+            // The signal that the series landed, however it got there.
+            return self.event(
+                store,
+                report.series,
+                EventKind::Merged,
+                json!({"branch": landed.branch, "base": landed.base, "commits": landed.landed.iter().map(|l| &l.commit).collect::<Vec<_>>(), "why": landed.explain()}),
+            );
+        }
         let kind = if report.apply_failure.is_some() {
             EventKind::Verdict
         } else if report.verdict.verdict == VerdictStatus::Pass {

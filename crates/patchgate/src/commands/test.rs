@@ -73,6 +73,9 @@ pub fn render(r: &TestReport) -> String {
     if let Some(f) = &r.apply_failure {
         out.push_str(&format!("  does not apply: {}\n", f.explain()));
     }
+    if let Some(landed) = &r.already_applied {
+        out.push_str(&format!("  already applied: {}\n", landed.explain()));
+    }
     for s in &r.verdict.suites {
         let status = match s.status {
             SuiteStatus::Pass => "pass",

@@ -9,5 +9,6 @@ mod util;
 mod demo;
 mod forgery;
 mod hostile;
+mod landed;
 mod replay;
 mod worker;

@@ -1,0 +1,145 @@
+//! Series that upstream merged before patchgate saw them (an archive
+//! replayed later): `git am -3` "applies" them as no-ops on the head. A
+//! patch that changes nothing means the series is not applied there.
+
+use crate::util::{commit, format_patch, git, publish, repo, Env};
+
+const T0: i64 = 1_600_000_000;
+const DAY: i64 = 86_400;
+
+fn lines(changes: &[(usize, &str)]) -> String {
+    (1..=20)
+        .map(|i| {
+            changes
+                .iter()
+                .find(|(n, _)| *n == i)
+                .map_or_else(|| format!("line {i}"), |(_, t)| t.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn config(env: &Env) {
+    std::fs::write(
+        env.path().join("patchgate.toml"),
+        "[tree.t]\nrepo = \"up.git\"\n[tree.t.suite.true]\nrun = \"true\"\n",
+    )
+    .expect("config");
+}
+
+/// Two patches on a topic branch posted at T0+DAY; returns the work repo
+/// (on master) and the mbox.
+fn two_patches(env: &Env) -> (std::path::PathBuf, Vec<u8>) {
+    let work = repo(env.path(), "a.txt", &lines(&[]), T0);
+    git(&work, T0 + DAY, &["checkout", "-q", "-b", "topic"]);
+    commit(
+        &work,
+        "a.txt",
+        &lines(&[(3, "three")]),
+        "a: spell out three",
+        T0 + DAY,
+    );
+    commit(
+        &work,
+        "a.txt",
+        &lines(&[(3, "three"), (15, "fifteen")]),
+        "a: spell out fifteen",
+        T0 + DAY,
+    );
+    let mbox = format_patch(&work, "master..topic", T0 + DAY);
+    git(&work, T0 + DAY, &["checkout", "-q", "master"]);
+    (work, mbox)
+}
+
+fn ingest_and_test(env: &Env, mbox: &[u8]) -> serde_json::Value {
+    std::fs::write(env.path().join("list.mbox"), mbox).expect("mbox");
+    config(env);
+    let list = env.path().join("list.mbox");
+    env.ok(&["ingest", list.to_str().expect("utf-8")]);
+    env.json(&["test", "1", "--json"])
+}
+
+#[test]
+fn a_series_already_on_master_says_where_and_never_passes() {
+    let env = Env::new("");
+    let (work, mbox) = two_patches(&env);
+    // Upstream merged it later (as a maintainer's `b4 am` would).
+    git(&work, T0 + 3 * DAY, &["merge", "-q", "--ff-only", "topic"]);
+    let landed = git(&work, T0, &["rev-parse", "HEAD"]);
+    commit(&work, "b.txt", "more\n", "b: unrelated", T0 + 4 * DAY);
+    publish(&work, &env.path().join("up.git"));
+    let report = ingest_and_test(&env, &mbox);
+    assert_eq!(report["applied"], false, "{report:#}");
+    assert_eq!(report["verdict"], "fail", "{report:#}");
+    assert!(report["head"].is_null(), "{report:#}");
+    let why = report["apply_error"].as_str().unwrap_or("");
+    assert!(why.contains("already in master as "), "{why}");
+    assert!(why.contains(&landed[..12]), "{why}");
+    let commits = report["already_applied"]["landed"].to_string();
+    assert!(commits.contains(&landed), "{report:#}");
+    let list = env.json(&["series", "list", "--json"]);
+    assert_eq!(list[0]["state"], "merged", "{list:#}");
+}
+
+#[test]
+fn a_partly_landed_series_falls_back_to_the_base_it_was_posted_on() {
+    let env = Env::new("");
+    let (work, mbox) = two_patches(&env);
+    let posted_on = git(&work, T0, &["rev-parse", "master"]);
+    // Only the first patch landed upstream, after the posting.
+    git(&work, T0 + 3 * DAY, &["cherry-pick", "topic~1"]);
+    publish(&work, &env.path().join("up.git"));
+    let report = ingest_and_test(&env, &mbox);
+    assert_eq!(report["applied"], true, "{report:#}");
+    assert_eq!(report["base"], posted_on.as_str(), "{report:#}");
+    assert_eq!(report["verdict"], "pass", "{report:#}");
+}
+
+#[test]
+fn a_base_where_the_series_applies_as_posted_beats_a_three_way_merge() {
+    let env = Env::new("");
+    let (work, mbox) = two_patches(&env);
+    let posted_on = git(&work, T0, &["rev-parse", "master"]);
+    // Master moved a line next to patch 2's hunk: `am` needs -3 there.
+    commit(
+        &work,
+        "a.txt",
+        &lines(&[(17, "seventeen")]),
+        "a: spell out seventeen",
+        T0 + 3 * DAY,
+    );
+    publish(&work, &env.path().join("up.git"));
+    let report = ingest_and_test(&env, &mbox);
+    assert_eq!(report["applied"], true, "{report:#}");
+    assert_eq!(report["base"], posted_on.as_str(), "{report:#}");
+    let why = report["base_reason"].as_str().unwrap_or("");
+    assert!(
+        why.contains("as it stood when the series was posted"),
+        "{why}"
+    );
+    assert!(!why.contains("three-way"), "{why}");
+}
+
+#[test]
+fn a_three_way_merge_is_named_when_no_base_takes_the_series_as_posted() {
+    let env = Env::new("");
+    let (work, mbox) = two_patches(&env);
+    // Master moved before the posting: no earlier state to fall back to.
+    git(&work, T0, &["reset", "-q", "--hard", "master"]);
+    commit(
+        &work,
+        "a.txt",
+        &lines(&[(17, "seventeen")]),
+        "a: seventeen",
+        T0 + 10,
+    );
+    publish(&work, &env.path().join("up.git"));
+    let report = ingest_and_test(&env, &mbox);
+    assert_eq!(report["applied"], true, "{report:#}");
+    let why = report["base_reason"].as_str().unwrap_or("");
+    assert!(
+        why.contains("patch 2 did not apply as posted and went on by a three-way merge"),
+        "{why}"
+    );
+}
