@@ -148,6 +148,50 @@ pub struct SuiteReport {
     /// timeouts, crashes, parser problems. Also notes the base's own state.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Why the base cannot serve as the reference for this suite (it does
+    /// not run to its end there, or the suite as a whole fails there on
+    /// every attempt): the series cannot be judged by it, in either
+    /// direction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_broken: Option<String>,
+}
+
+/// Why `base` (the base commit's attempts of suite `name`) is no reference:
+/// no attempt ran to its end, or the suite as a whole failed on every
+/// attempt (an exit-code suite reports one test named after the suite; a
+/// build that fails on the base hides any breakage the series adds).
+fn broken_base(name: &str, base: &[SuiteRun]) -> Option<String> {
+    if base.is_empty() {
+        return None;
+    }
+    let finished =
+        |r: &SuiteRun| matches!(r.outcome, RunOutcome::Finished { .. }) && r.parsed.complete;
+    if !base.iter().any(finished) {
+        let (_, notes) = suite_status(&base[0]);
+        return Some(format!(
+            "does not run to its end on the base{}",
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            }
+        ));
+    }
+    let fails_whole = base
+        .iter()
+        .all(|r| r.parsed.get(name).is_some_and(|t| t.status == Status::Fail));
+    if fails_whole {
+        let attempts = base.len();
+        return Some(format!(
+            "fails on the base{}",
+            if attempts > 1 {
+                format!(" on all {attempts} attempts")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    None
 }
 
 /// Judges one suite: its status from the series' first attempt, and a class
@@ -168,6 +212,7 @@ pub fn judge_suite(
             status: SuiteStatus::Error,
             tests: Vec::new(),
             notes: vec!["the suite was not run with the series".to_string()],
+            base_broken: broken_base(name, base),
         };
     };
     let (status, mut notes) = suite_status(first);
@@ -188,6 +233,7 @@ pub fn judge_suite(
         status,
         tests,
         notes,
+        base_broken: broken_base(name, base),
     }
 }
 

@@ -159,6 +159,21 @@ fn suite(name: &str, facts: &Facts<'_>) -> (RuleStatus, String) {
     } else {
         format!(": {}", report.notes.join("; "))
     };
+    // A base that is broken for this suite is no reference: a failure with
+    // the series could be its own or the base's, so neither passes nor
+    // blames. A series that passes where the base fails is judged: it
+    // fixes the base.
+    if let Some(why) = &report.base_broken {
+        if report.status != SuiteStatus::Pass {
+            return (
+                RuleStatus::Pending,
+                format!(
+                    "the base is broken: {name} {why}, so the series cannot be judged by it \
+                     until the base is fixed"
+                ),
+            );
+        }
+    }
     match report.status {
         SuiteStatus::Timeout => return (RuleStatus::Fail, format!("{name} timed out{notes}")),
         SuiteStatus::Error => {

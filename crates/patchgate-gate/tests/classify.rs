@@ -289,3 +289,64 @@ fn same_timeout_on_base_is_noted_but_still_timeout() {
         report.notes
     );
 }
+
+/// An exit-code suite's one run: its single test is named after the suite.
+fn build_run(pass: bool) -> SuiteRun {
+    SuiteRun {
+        outcome: RunOutcome::Finished {
+            exit_code: Some(if pass { 0 } else { 2 }),
+        },
+        parsed: Parsed {
+            tests: vec![TestResult::new("build", if pass { P } else { F })],
+            complete: true,
+            problems: vec![],
+        },
+    }
+}
+
+#[test]
+fn a_base_that_fails_a_build_is_no_reference_and_says_so() {
+    let judged = |base: &[SuiteRun], series: &[SuiteRun]| {
+        judge_suite(
+            "build",
+            base,
+            series,
+            &History::new(),
+            FlakeThreshold::default(),
+        )
+    };
+    let broken = judged(&[build_run(false), build_run(false)], &[build_run(false)]);
+    assert_eq!(
+        broken.base_broken.as_deref(),
+        Some("fails on the base on all 2 attempts")
+    );
+    let fixed = judged(&[build_run(false)], &[build_run(true)]);
+    assert_eq!(fixed.base_broken.as_deref(), Some("fails on the base"));
+    assert_eq!(fixed.status, SuiteStatus::Pass);
+    // A flaky base (one attempt passed) is a reference.
+    let flaky = judged(&[build_run(false), build_run(true)], &[build_run(false)]);
+    assert_eq!(flaky.base_broken, None);
+    let crashed = judged(
+        &[with_outcome(
+            RunOutcome::Timeout { limit: "5m".into() },
+            false,
+        )],
+        &[build_run(false)],
+    );
+    assert!(
+        crashed
+            .base_broken
+            .as_deref()
+            .is_some_and(|w| w.starts_with("does not run to its end on the base")),
+        "{crashed:?}"
+    );
+    // A TAP suite with one known failing test on the base is a reference.
+    let tap = judge_suite(
+        "unit",
+        &[run(Some(F))],
+        &[run(Some(F))],
+        &History::new(),
+        FlakeThreshold::default(),
+    );
+    assert_eq!(tap.base_broken, None);
+}

@@ -43,6 +43,7 @@ fn suite(name: &str, status: SuiteStatus, tests: Vec<TestReport>) -> SuiteReport
         status,
         tests,
         notes: vec![],
+        base_broken: None,
     }
 }
 
@@ -358,4 +359,37 @@ fn exit_code_suite_is_spoken_of_as_the_suite_not_as_one_test() {
         reason(Status::Pass, Class::Ok),
         (RuleStatus::Pass, "build passed".to_string())
     );
+}
+
+#[test]
+fn a_broken_base_neither_passes_nor_blames_the_series() {
+    use patchgate_gate::{RuleStatus, SuiteReport};
+    let mut i = input();
+    i.suites = vec![SuiteReport {
+        name: "build".into(),
+        status: SuiteStatus::Fail,
+        tests: vec![test("build", Status::Fail, Class::PreExisting)],
+        notes: vec![],
+        base_broken: Some("fails on the base".into()),
+    }];
+    let v = judge(i.clone(), &branch(&["build"]));
+    let rule = v
+        .rules
+        .iter()
+        .find(|r| r.name == "build")
+        .expect("build rule");
+    assert_eq!(rule.status, RuleStatus::Pending, "{rule:?}");
+    assert!(
+        rule.reason
+            .starts_with("the base is broken: build fails on the base"),
+        "{}",
+        rule.reason
+    );
+    assert_eq!(v.verdict, VerdictStatus::Fail);
+    assert_eq!(v.outcome(), Outcome::Pending);
+    // Passing where the base fails is judged: the series fixes it.
+    i.suites[0].status = SuiteStatus::Pass;
+    i.suites[0].tests = vec![test("build", Status::Pass, Class::Fixed)];
+    let v = judge(i, &branch(&["build"]));
+    assert_eq!(v.verdict, VerdictStatus::Pass, "{:?}", v.rules);
 }

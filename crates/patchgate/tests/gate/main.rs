@@ -7,6 +7,7 @@
 mod util;
 
 mod demo;
+mod flaky;
 mod forgery;
 mod hostile;
 mod landed;
