@@ -10,7 +10,9 @@
 
 use crate::config::Config;
 use crate::testing::{Clock, TestError, TestReport, Tester};
-use patchgate_store::{JobFilter, JobRecord, JobStatus, NewJob, SeriesFilter, State, Store};
+use patchgate_store::{
+    Event, EventKind, JobFilter, JobRecord, JobStatus, NewJob, SeriesFilter, State, Store,
+};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -30,6 +32,7 @@ pub fn schedule(
     config: &Config,
     now: i64,
 ) -> Result<Vec<i64>, patchgate_store::Error> {
+    reschedule_stranded(store, now)?;
     let candidates = store.list_series(&SeriesFilter {
         state: Some(State::New),
         ..SeriesFilter::default()
@@ -42,6 +45,17 @@ pub fn schedule(
         let Some(tree) = config.route(&s.tags) else {
             continue;
         };
+        // A job given back to wait out a back-off is still its job.
+        let live_job = store
+            .jobs(&JobFilter {
+                series_id: Some(s.id),
+                ..JobFilter::default()
+            })?
+            .iter()
+            .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running));
+        if live_job {
+            continue;
+        }
         let Some(detail) = store.series_detail(s.id)? else {
             continue;
         };
@@ -50,10 +64,22 @@ pub fn schedule(
             h.update(p.message_id.as_bytes());
             h.update([0]);
         }
+        // A test that stopped before its verdict is owed another job,
+        // though its mails are the same: each `untested` event makes one.
+        let untested = store
+            .events(s.id)?
+            .iter()
+            .filter(|e| e.event.kind == EventKind::Untested)
+            .count();
+        let again = if untested == 0 {
+            String::new()
+        } else {
+            format!(":again{untested}")
+        };
         let mut job = NewJob::new(TEST_SERIES, tree.name.clone());
         job.series_id = Some(s.id);
         job.dedupe_key = Some(format!(
-            "{TEST_SERIES}:{}:{}",
+            "{TEST_SERIES}:{}:{}{again}",
             s.id,
             hex::encode(&h.finalize()[..8])
         ));
@@ -62,6 +88,75 @@ pub fn schedule(
         }
     }
     Ok(scheduled)
+}
+
+/// Series left in `applying` or `testing` by a process that died (a crash,
+/// SIGKILL, a power cut) with no job that will finish them: each gets an
+/// `untested` event, which makes it new again and schedulable. A series is
+/// left alone while a job for it is queued or running (the job's lease
+/// covers it), or while the process named in its `applying` event lives,
+/// or when that process is on another machine.
+pub fn reschedule_stranded(
+    store: &mut dyn Store,
+    now: i64,
+) -> Result<Vec<i64>, patchgate_store::Error> {
+    let host = crate::testing::host_name();
+    let mut stranded = Vec::new();
+    for state in [State::Applying, State::Testing] {
+        let series = store.list_series(&SeriesFilter {
+            state: Some(state),
+            ..SeriesFilter::default()
+        })?;
+        for s in series {
+            let live_job = store
+                .jobs(&JobFilter {
+                    series_id: Some(s.id),
+                    ..JobFilter::default()
+                })?
+                .iter()
+                .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running));
+            if live_job {
+                continue;
+            }
+            let events = store.events(s.id)?;
+            let Some(applying) = events
+                .iter()
+                .rev()
+                .find(|e| e.event.kind == EventKind::Applying)
+            else {
+                continue;
+            };
+            let detail = &applying.event.detail;
+            let same_host = detail["host"].as_str() == Some(host.as_str());
+            let pid = detail["pid"].as_u64();
+            let alive =
+                pid.is_some_and(|p| std::path::Path::new("/proc").join(p.to_string()).exists());
+            // Events written before the process was recorded: only the
+            // job table can tell, and it has no live job for the series.
+            let gone = match pid {
+                Some(_) => same_host && !alive,
+                None => true,
+            };
+            if !gone {
+                continue;
+            }
+            let who = match pid {
+                Some(p) => format!("{host}:{p}"),
+                None => applying.event.actor.clone(),
+            };
+            store.append_event(
+                s.id,
+                &Event {
+                    at: now,
+                    kind: EventKind::Untested,
+                    actor: "patchgate".into(),
+                    detail: json!({"why": format!("stranded in {}: the process that tested it ({who}) is gone", state.as_str()), "retry": true}),
+                },
+            )?;
+            stranded.push(s.id);
+        }
+    }
+    Ok(stranded)
 }
 
 /// How a worker behaves.
@@ -83,7 +178,11 @@ pub struct Done {
     pub job: i64,
     pub series: Option<i64>,
     pub report: Option<TestReport>,
+    /// Why the job did not finish (it is queued again or failed).
     pub error: Option<String>,
+    /// The job failed for good: every attempt spent, or an error no retry
+    /// can mend.
+    pub failed: bool,
 }
 
 /// Opens a store connection for a thread (each thread needs its own); the
@@ -108,7 +207,9 @@ pub fn work(
             // Idle means nothing queued and nothing running: a job held by
             // a worker that may have died is waited for, and claimed once
             // its lease ends.
-            if options.until_idle && !busy(store.as_ref()).map_err(|e| e.to_string())? {
+            if options.until_idle
+                && !busy(store.as_ref(), clock.now()).map_err(|e| e.to_string())?
+            {
                 break;
             }
             std::thread::sleep(options.poll);
@@ -119,19 +220,33 @@ pub fn work(
     Ok(done)
 }
 
-/// Whether any job is queued or running.
-fn busy(store: &dyn Store) -> Result<bool, patchgate_store::Error> {
-    for status in [JobStatus::Queued, JobStatus::Running] {
-        let filter = JobFilter {
-            status: Some(status),
-            limit: Some(1),
-            ..JobFilter::default()
-        };
-        if !store.jobs(&filter)?.is_empty() {
-            return Ok(true);
-        }
+/// Whether any job is running, or queued and due by `now`. A job given
+/// back to wait out a back-off is not waited for: the next worker (or the
+/// next `patchgate run`) takes it when it is due.
+fn busy(store: &dyn Store, now: i64) -> Result<bool, patchgate_store::Error> {
+    let running = JobFilter {
+        status: Some(JobStatus::Running),
+        limit: Some(1),
+        ..JobFilter::default()
+    };
+    if !store.jobs(&running)?.is_empty() {
+        return Ok(true);
     }
-    Ok(false)
+    let queued = JobFilter {
+        status: Some(JobStatus::Queued),
+        ..JobFilter::default()
+    };
+    Ok(store
+        .jobs(&queued)?
+        .iter()
+        .any(|j| j.not_before.is_none_or(|t| t <= now)))
+}
+
+/// How long a job waits before its next attempt after a failure of the
+/// machine's: 30 s, then doubling, at most an hour.
+pub fn backoff_secs(attempts: u32) -> i64 {
+    let doublings = attempts.saturating_sub(1).min(7);
+    (30i64 << doublings).min(3600)
 }
 
 /// Run one claimed job while a heartbeat keeps its lease.
@@ -180,20 +295,51 @@ fn run_job(
         finished.store(true, Ordering::Relaxed);
         result
     });
-    let (outcome, report, error) = match result {
-        Ok(r) => (
-            json!({"verdict": r.verdict.verdict, "series": r.series}),
-            Some(r),
-            None,
-        ),
-        Err(e) => (json!({"error": e.to_string()}), None, Some(e.to_string())),
-    };
     if lost.load(Ordering::Relaxed) {
         tracing::warn!(
             job = job.id,
             "lease lost while running; another worker took the job over"
         );
     }
+    let (outcome, report) = match result {
+        Ok(r) => (json!({"verdict": r.verdict.verdict, "series": r.series}), r),
+        Err(e) => {
+            // Not the job's answer: git, the sandbox or the disk failed, or
+            // the worker was stopped. Given back to be tried again later
+            // while attempts remain (an interrupted one at once), failed
+            // for good otherwise.
+            let now = clock.now();
+            let retry_at = if e.is_interrupted() {
+                Some(now)
+            } else if e.is_transient() {
+                Some(now + backoff_secs(job.attempts))
+            } else {
+                None
+            };
+            let error = e.to_string();
+            let status = match store.give_back_job(
+                job.id,
+                job.token,
+                &json!({"error": error, "retry_at": retry_at}),
+                retry_at,
+                now,
+            ) {
+                Ok(status) => Some(status),
+                Err(patchgate_store::Error::LeaseLost { .. }) => None,
+                Err(e) => return Err(e.to_string()),
+            };
+            tracing::warn!(job = job.id, status = ?status, "job did not finish: {error}");
+            return Ok(Done {
+                job: job.id,
+                series: job.series_id,
+                report: None,
+                error: Some(error),
+                failed: status == Some(JobStatus::Failed),
+            });
+        }
+    };
+    let report = Some(report);
+    let error: Option<String> = None;
     match store.finish_job(job.id, job.token, &outcome, clock.now()) {
         Ok(()) => {
             if let Some(r) = &report {
@@ -207,6 +353,7 @@ fn run_job(
                 series: job.series_id,
                 report: None,
                 error: Some("lease lost".into()),
+                failed: false,
             });
         }
         Err(e) => return Err(e.to_string()),
@@ -216,5 +363,6 @@ fn run_job(
         series: job.series_id,
         report,
         error,
+        failed: false,
     })
 }

@@ -50,6 +50,11 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The run was stopped from outside (its cancel flag was set); its tree
+    /// was killed and its result is not a result.
+    #[error("the run was cancelled (interrupted) and its processes killed")]
+    Cancelled,
+
     /// The process could not be started.
     #[error("starting {program} failed: {source}")]
     Spawn {

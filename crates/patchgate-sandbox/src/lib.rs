@@ -64,6 +64,9 @@ pub struct Config {
     /// default: unconfined, a suite sees the host's files and network. Each
     /// outcome of such a run says so in its notes.
     pub allow_unconfined: bool,
+    /// Set (by a signal handler, say) to stop every run: each kills its
+    /// tree within a tenth of a second and returns [`Error::Cancelled`].
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             cgroup_root: PathBuf::from("/sys/fs/cgroup"),
             read_only_paths: Vec::new(),
             allow_unconfined: false,
+            cancel: None,
         }
     }
 }

@@ -54,6 +54,15 @@ struct Collected {
 
 pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<Outcome, Error> {
     validate(spec)?;
+    let cancelled = || {
+        config
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    if cancelled() {
+        return Err(Error::Cancelled);
+    }
     let root = workdir(&spec.workdir)?;
     // Where the command starts, found inside the worktree without following
     // a link out of it; bwrap's --chdir then happens inside the sandbox,
@@ -211,6 +220,7 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
     let mut killed_for: Option<Limit> = None;
     let mut kill_attempts = 0;
     let mut drain_until = None;
+    let mut cancel_seen = false;
     while status.is_none() || !closed {
         let now = Instant::now();
         let until = match (&status, killed_for) {
@@ -243,7 +253,12 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
                 // A look at the limits the kernel does not enforce by
                 // killing: a refused fork leaves the bomb spinning, and the
                 // worktree's size is ours to watch.
-                if cgroup.as_ref().is_some_and(RunCgroup::fork_refused) {
+                if cancelled() {
+                    cancel_seen = true;
+                    // Counted as a limit so the loop waits for the exit.
+                    killed_for = Some(Limit::WallTime);
+                    kill_tree(false);
+                } else if cgroup.as_ref().is_some_and(RunCgroup::fork_refused) {
                     killed_for = Some(Limit::Processes);
                     kill_tree(false);
                 } else if disk.over(false) {
@@ -266,6 +281,11 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
             }
             Err(RecvTimeoutError::Disconnected) => break,
         }
+    }
+    if cancel_seen {
+        // The tree is dead (or being killed); its cgroup goes with the
+        // RunCgroup's drop.
+        return Err(Error::Cancelled);
     }
     if closed {
         // The thread has sent its last event and is returning; a panic in it

@@ -165,12 +165,16 @@ pub enum EventKind {
     Verdict,
     ReportSent,
     BranchMoved,
+    /// A test stopped before its verdict: interrupted, its process gone, or
+    /// git or the sandbox failing (`{"why": …}`); the series is new again,
+    /// to be tested once more.
+    Untested,
     /// Any other kind, kept as written so newer code's events survive.
     Other(String),
 }
 
 impl EventKind {
-    const NAMED: [EventKind; 24] = [
+    const NAMED: [EventKind; 25] = [
         EventKind::Ingested,
         EventKind::Updated,
         EventKind::Absorbed,
@@ -195,6 +199,7 @@ impl EventKind {
         EventKind::Verdict,
         EventKind::ReportSent,
         EventKind::BranchMoved,
+        EventKind::Untested,
     ];
 
     pub fn as_str(&self) -> &str {
@@ -223,6 +228,7 @@ impl EventKind {
             EventKind::Verdict => "verdict",
             EventKind::ReportSent => "report-sent",
             EventKind::BranchMoved => "branch-moved",
+            EventKind::Untested => "untested",
             EventKind::Other(s) => s,
         }
     }
@@ -329,6 +335,7 @@ pub fn next_state(state: State, kind: &EventKind) -> State {
         EventKind::Withdrawn if state.is_open() => S::Withdrawn,
         EventKind::Rejected if state.is_open() => S::Rejected,
         EventKind::Reopened => allowed(&[S::Superseded, S::Withdrawn, S::Rejected], S::New),
+        EventKind::Untested => allowed(&[S::Applying, S::Testing], S::New),
         _ => state,
     }
 }

@@ -163,6 +163,18 @@ pub trait Store: Send {
     /// Record a job's outcome, exactly once: only the holder of the current
     /// token can, every other call fails with [`Error::LeaseLost`].
     fn finish_job(&mut self, job_id: i64, token: i64, outcome: &Value, now: i64) -> Result<()>;
+    /// Give a claimed job back after a failure that is not the job's own
+    /// answer (git or the sandbox failed): queued again not before
+    /// `retry_at` while attempts remain, else (or with `None`) failed with
+    /// `error` as its outcome. Only the current token holder may.
+    fn give_back_job(
+        &mut self,
+        job_id: i64,
+        token: i64,
+        error: &Value,
+        retry_at: Option<i64>,
+        now: i64,
+    ) -> Result<JobStatus>;
     fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRecord>>;
 
     // ---- runs and verdicts ----------------------------------------------

@@ -144,6 +144,10 @@ pub struct JobRecord {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub outcome: Option<Value>,
+    /// A queued job given back after a failure waits until then (Unix
+    /// seconds) before it is claimed again.
+    #[serde(default)]
+    pub not_before: Option<i64>,
 }
 
 /// Which jobs to list; oldest first.

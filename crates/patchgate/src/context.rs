@@ -62,7 +62,21 @@ impl patchgate_core::testing::Clock for SystemClock {
 /// The sandbox suites run in. Refuses to run unconfined: without bubblewrap
 /// the error says how to install it.
 pub fn sandbox() -> anyhow::Result<patchgate_sandbox::Sandbox> {
-    let sandbox = patchgate_sandbox::Sandbox::new(patchgate_sandbox::Config::default()).context(
+    sandbox_with(patchgate_sandbox::Config::default())
+}
+
+/// The sandbox, with every run stopped when `cancel` is set.
+pub fn cancellable_sandbox(
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<patchgate_sandbox::Sandbox> {
+    sandbox_with(patchgate_sandbox::Config {
+        cancel: Some(cancel),
+        ..patchgate_sandbox::Config::default()
+    })
+}
+
+fn sandbox_with(config: patchgate_sandbox::Config) -> anyhow::Result<patchgate_sandbox::Sandbox> {
+    let sandbox = patchgate_sandbox::Sandbox::new(config).context(
         "cannot set up the sandbox suites run in (run scripts/setup to install bubblewrap)",
     )?;
     let enforced = sandbox.capabilities().enforced();

@@ -55,15 +55,40 @@ pub enum TestError {
     Mbox(#[from] MboxError),
     #[error(transparent)]
     Git(#[from] GitError),
-    #[error("cannot run the suite in the sandbox")]
+    #[error("cannot run the suite in the sandbox: {0}")]
     Sandbox(#[from] patchgate_sandbox::Error),
     #[error(transparent)]
     Store(#[from] patchgate_store::Error),
-    #[error("cannot create {path}")]
+    #[error("cannot create {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl TestError {
+    /// A failure of the machine's (git, the sandbox, the disk, the store)
+    /// that may pass: the job is worth another try later. The others are
+    /// the configuration's or the request's, and trying again changes
+    /// nothing.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            TestError::Git(_)
+                | TestError::Sandbox(_)
+                | TestError::Store(_)
+                | TestError::Io { .. }
+                | TestError::Mbox(_)
+        ) && !self.is_interrupted()
+    }
+
+    /// The test was stopped from outside (Ctrl-C, SIGTERM).
+    pub fn is_interrupted(&self) -> bool {
+        matches!(
+            self,
+            TestError::Sandbox(patchgate_sandbox::Error::Cancelled)
+        )
+    }
 }
 
 /// What `patchgate test --json` prints (the contract in DESIGN.md, plus
@@ -166,7 +191,34 @@ impl Tester<'_> {
     /// Apply, run and judge series `id` for `branch` (see [`branch_policy`]).
     /// Runs are recorded as they finish; the verdict is returned, and
     /// recorded by [`Tester::record`].
+    ///
+    /// A test that stops before its verdict (interrupted, or git or the
+    /// sandbox failing) leaves the series new again, with an `untested`
+    /// event saying why, never stranded in `applying` or `testing`.
     pub fn test(
+        &self,
+        store: &mut dyn Store,
+        id: i64,
+        branch: Option<&str>,
+    ) -> Result<TestReport, TestError> {
+        let result = self.test_unrecorded(store, id, branch);
+        if let Err(e) = &result {
+            // Said in the history whether or not the test got as far as
+            // `applying` (a mirror that cannot be fetched stops it before).
+            let state = store.get_series(id).ok().flatten().map(|s| s.state);
+            if state.is_some() && !matches!(e, TestError::NotFound(_)) {
+                self.event(
+                    store,
+                    id,
+                    EventKind::Untested,
+                    json!({"why": e.to_string(), "retry": e.is_transient()}),
+                )?;
+            }
+        }
+        result
+    }
+
+    fn test_unrecorded(
         &self,
         store: &mut dyn Store,
         id: i64,
@@ -195,11 +247,14 @@ impl Tester<'_> {
         mirror.fetch()?;
         self.prune_once(&mirror, &jobs)?;
 
+        // Which process tests it, so a series left in `applying` by a
+        // process that died is known to be stranded (see
+        // `worker::reschedule_stranded`).
         self.event(
             store,
             id,
             EventKind::Applying,
-            json!({"tree": tree.name, "branch": policy.name}),
+            json!({"tree": tree.name, "branch": policy.name, "host": host_name(), "pid": std::process::id()}),
         )?;
         let options = AmOptions {
             three_way: true,
@@ -405,6 +460,14 @@ impl Tester<'_> {
             json!({"branch": report.branch, "verdict": report.verdict.verdict, "head": report.head, "because": blocking}),
         )
     }
+}
+
+/// This machine's name, as the event log records who tests what.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 fn clamp(n: u64) -> u32 {

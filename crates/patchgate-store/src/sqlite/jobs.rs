@@ -17,7 +17,7 @@ use serde_json::Value;
 
 const COLUMNS: &str = "id, kind, series_id, tree, commit_id, suite, payload, dedupe_key, status, \
      attempts, max_attempts, token, worker, lease_secs, lease_until, enqueued_at, started_at, \
-     finished_at, outcome";
+     finished_at, outcome, not_before";
 
 /// A job row with its JSON and status columns still text.
 struct RawJob {
@@ -49,6 +49,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawJob> {
             started_at: r.get(16)?,
             finished_at: r.get(17)?,
             outcome: None,
+            not_before: r.get(19)?,
         },
         payload: r.get(6)?,
         status: r.get(8)?,
@@ -136,7 +137,8 @@ pub(super) fn claim(
              token = token + 1, lease_secs = ?2, lease_until = ?3 + ?2, started_at = ?3
          WHERE id = (
              SELECT id FROM jobs
-             WHERE status = 'queued' OR (status = 'running' AND lease_until <= ?3)
+             WHERE (status = 'queued' AND (not_before IS NULL OR not_before <= ?3))
+                OR (status = 'running' AND lease_until <= ?3)
              ORDER BY id LIMIT 1)
          RETURNING {COLUMNS}"
     );
@@ -212,6 +214,50 @@ pub(super) fn finish(
     }
     tx.commit()
         .step(|| format!("committing the outcome of job {job_id}"))
+}
+
+/// A job that could not be done for a reason that may pass (git or the
+/// sandbox failing): queued again, not before `retry_at`, while attempts
+/// remain; failed for good, with `error` as its outcome, once they are
+/// spent or when `retry_at` is `None`. Returns the status it is left in.
+pub(super) fn give_back(
+    conn: &mut Connection,
+    job_id: i64,
+    token: i64,
+    error: &Value,
+    retry_at: Option<i64>,
+    now: i64,
+) -> Result<JobStatus> {
+    let outcome = to_json(error, "job outcome")?;
+    let tx = write_tx(conn, "giving a job back")?;
+    let what = || format!("giving job {job_id} back");
+    let n = tx
+        .prepare_cached(
+            "UPDATE jobs SET
+                 status = CASE WHEN ?5 IS NOT NULL AND attempts < max_attempts
+                          THEN 'queued' ELSE 'failed' END,
+                 not_before = CASE WHEN ?5 IS NOT NULL AND attempts < max_attempts
+                              THEN ?5 ELSE NULL END,
+                 finished_at = CASE WHEN ?5 IS NOT NULL AND attempts < max_attempts
+                               THEN NULL ELSE ?4 END,
+                 outcome = ?3, lease_until = NULL, worker = NULL
+             WHERE id = ?1 AND token = ?2 AND status = 'running'",
+        )
+        .and_then(|mut st| st.execute(params![job_id, token, outcome, now, retry_at]))
+        .step(what)?;
+    if n == 0 {
+        return Err(lease_lost(&tx, job_id, token)?);
+    }
+    let status: String = tx
+        .prepare_cached("SELECT status FROM jobs WHERE id = ?1")
+        .and_then(|mut st| st.query_row([job_id], |r| r.get(0)))
+        .step(what)?;
+    tx.commit().step(what)?;
+    JobStatus::parse(&status).ok_or_else(|| Error::Corrupt {
+        what: "status",
+        whose: format!("job {job_id}"),
+        detail: format!("unknown job status {status:?}"),
+    })
 }
 
 pub(super) fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<JobRecord>> {

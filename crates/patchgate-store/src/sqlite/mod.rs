@@ -299,6 +299,17 @@ impl Store for SqliteStore {
         jobs::finish(&mut self.conn, job_id, token, outcome, now)
     }
 
+    fn give_back_job(
+        &mut self,
+        job_id: i64,
+        token: i64,
+        error: &Value,
+        retry_at: Option<i64>,
+        now: i64,
+    ) -> Result<crate::JobStatus> {
+        jobs::give_back(&mut self.conn, job_id, token, error, retry_at, now)
+    }
+
     fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRecord>> {
         jobs::list(&self.conn, filter)
     }

@@ -240,10 +240,21 @@ UPDATE messages SET relation_keys = NULL WHERE relation_keys IS NOT NULL;
 "#,
         backfill: Some(super::scope::backfill_keys),
     },
+    Migration {
+        version: 7,
+        name: "jobs wait before a retry",
+        sql: r#"
+-- A job that failed for a reason of the machine's (git, the sandbox) is
+-- queued again, not before this time (Unix seconds): a back-off, so a
+-- broken mirror is not hammered.
+ALTER TABLE jobs ADD COLUMN not_before INTEGER;
+"#,
+        backfill: None,
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const LATEST: i64 = 6;
+pub const LATEST: i64 = 7;
 
 /// The version a database is at: the highest recorded migration, 0 for a
 /// database patchgate has never touched.

@@ -135,6 +135,58 @@ pub fn exhausted_attempts_fail_the_job(h: &dyn Harness) {
     }
 }
 
+pub fn a_job_given_back_waits_out_its_back_off_then_fails_when_spent(h: &dyn Harness) {
+    let mut store = h.open();
+    let mut j = job("infra");
+    j.max_attempts = 2;
+    let id = store.enqueue_job(&j, 0).expect("enqueue").id;
+    let a1 = store.claim_job("w", 60, 0).expect("claim").expect("job");
+    let status = store
+        .give_back_job(
+            id,
+            a1.token,
+            &json!({"error": "git fetch failed"}),
+            Some(30),
+            5,
+        )
+        .expect("give back");
+    assert_eq!(status, JobStatus::Queued);
+    let queued = store.jobs(&JobFilter::default()).expect("jobs");
+    assert_eq!(queued[0].not_before, Some(30));
+    assert_eq!(
+        queued[0].outcome,
+        Some(json!({"error": "git fetch failed"}))
+    );
+    assert_eq!(
+        store.claim_job("w", 60, 29).expect("claim"),
+        None,
+        "backing off"
+    );
+    let a2 = store.claim_job("w", 60, 30).expect("claim").expect("due");
+    assert_eq!(a2.attempts, 2);
+    // The old token gives nothing back.
+    assert!(matches!(
+        store.give_back_job(id, a1.token, &json!(null), Some(99), 31),
+        Err(Error::LeaseLost { .. })
+    ));
+    let status = store
+        .give_back_job(id, a2.token, &json!({"error": "again"}), Some(90), 40)
+        .expect("give back");
+    assert_eq!(status, JobStatus::Failed, "no attempt left");
+    let failed = store.jobs(&JobFilter::default()).expect("jobs");
+    assert_eq!(failed[0].finished_at, Some(40));
+    assert_eq!(failed[0].not_before, None);
+    assert_eq!(store.claim_job("w", 60, 1000).expect("claim"), None);
+    // Without a retry time it fails at once.
+    let k = store.enqueue_job(&job("config"), 0).expect("enqueue").id;
+    let c = store.claim_job("w", 60, 1000).expect("claim").expect("job");
+    assert_eq!(c.id, k);
+    let status = store
+        .give_back_job(k, c.token, &json!({"error": "no tree"}), None, 1001)
+        .expect("give back");
+    assert_eq!(status, JobStatus::Failed);
+}
+
 pub fn concurrent_claims_hand_out_each_job_once(h: &dyn Harness) {
     let mut store = h.open();
     let mut all = BTreeSet::new();

@@ -52,6 +52,7 @@ macro_rules! conformance {
             jobs::enqueue_is_idempotent_by_dedupe_key,
             jobs::claim_lease_expiry_and_fencing,
             jobs::exhausted_attempts_fail_the_job,
+            jobs::a_job_given_back_waits_out_its_back_off_then_fails_when_spent,
             jobs::concurrent_claims_hand_out_each_job_once,
             jobs::runs_are_deduplicated_and_shared,
             jobs::test_history_counts_flips_and_flaky_commits,

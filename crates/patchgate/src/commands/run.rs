@@ -35,7 +35,28 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
     let (summary, elapsed, done) = cycle(&mut ctx, &sources, args.jobs)?;
     print_summary(&summary, elapsed);
     print!("{}", done_table(&ctx, &done, args.reports));
-    Ok(ExitCode::SUCCESS)
+    // A job that did not finish is no verdict: say so, and exit non-zero
+    // so a cron job or a script notices.
+    let unfinished: Vec<&Done> = done.iter().filter(|d| d.error.is_some()).collect();
+    if unfinished.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for d in &unfinished {
+        let series = d
+            .series
+            .map_or_else(String::new, |s| format!(" (series {s})"));
+        let what = if d.failed {
+            "failed for good; see `patchgate jobs --status failed`"
+        } else {
+            "is queued to be tried again by the next run or worker"
+        };
+        eprintln!(
+            "job {}{series} did not finish and {what}: {}",
+            d.job,
+            d.error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(ExitCode::from(2))
 }
 
 /// One turn of the main job over `sources`: ingest, schedule, test until

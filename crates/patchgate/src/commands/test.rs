@@ -29,14 +29,28 @@ pub struct Args {
 pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
     let mut ctx = Context::open(config)?;
     let id = resolve(ctx.store.as_ref(), &args.series)?;
-    let sandbox = crate::context::sandbox()?;
+    // Ctrl-C or SIGTERM stops the suite that runs, removes the worktrees
+    // and leaves the series new again (a second Ctrl-C exits at once).
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 130, interrupted.clone())?;
+        signal_hook::flag::register(signal, interrupted.clone())?;
+    }
+    let sandbox = crate::context::cancellable_sandbox(interrupted.clone())?;
     let tester = Tester {
         config: &ctx.config,
         sandbox: &sandbox,
         clock: &crate::context::SystemClock,
         actor: "patchgate test".into(),
     };
-    let report = tester.test(ctx.store.as_mut(), id, args.branch.as_deref())?;
+    let report = match tester.test(ctx.store.as_mut(), id, args.branch.as_deref()) {
+        Ok(r) => r,
+        Err(e) if e.is_interrupted() || interrupted.load(std::sync::atomic::Ordering::Relaxed) => {
+            eprintln!("interrupted: series {id} was not tested; it is new again and will be tested by the next `patchgate run`");
+            return Ok(ExitCode::from(130));
+        }
+        Err(e) => return Err(e.into()),
+    };
     tester.record(ctx.store.as_mut(), &report)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -11,5 +11,6 @@ mod flaky;
 mod forgery;
 mod hostile;
 mod landed;
+mod lost;
 mod replay;
 mod worker;
