@@ -8,6 +8,7 @@ mod demo;
 mod ingest;
 mod init;
 mod jobs;
+mod log;
 mod run;
 mod sandbox;
 mod series;
@@ -25,6 +26,7 @@ pub enum Command {
     Run(run::Args),
     Worker(worker::Args),
     Jobs(jobs::Args),
+    Log(log::Args),
     Sandbox(sandbox::Args),
 }
 
@@ -38,6 +40,7 @@ pub fn run(command: Command, config: &Path) -> anyhow::Result<ExitCode> {
         Command::Test(args) => test::run(args, config),
         Command::Run(args) => run::run(args, config),
         Command::Worker(args) => worker::run(args, config).map(|()| ExitCode::SUCCESS),
+        Command::Log(args) => log::run(args, config).map(|()| ExitCode::SUCCESS),
         Command::Jobs(args) => jobs::run(args, config).map(|()| ExitCode::SUCCESS),
         Command::Sandbox(args) => sandbox::run(args),
     }

@@ -56,12 +56,58 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", render(&report));
+        print!("{}", failing_logs(&ctx, &report));
     }
     Ok(if report.verdict.verdict == VerdictStatus::Pass {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Lines of a failing suite's output shown under the report.
+const LOG_TAIL: usize = 20;
+
+/// The end of each failing suite's output with the series (its last
+/// attempt), where a build or a test says what went wrong.
+fn failing_logs(ctx: &Context, r: &TestReport) -> String {
+    let mut out = String::new();
+    let (Some(head), Some(tree)) = (&r.head, ctx.config.trees.get(&r.tree)) else {
+        return out;
+    };
+    for s in &r.verdict.suites {
+        if s.status == SuiteStatus::Pass {
+            continue;
+        }
+        let Some(suite) = tree.suites.get(&s.name) else {
+            continue;
+        };
+        let Ok(runs) = super::log::runs(
+            ctx.store.as_ref(),
+            head,
+            &patchgate_core::testing::fingerprint(suite),
+        ) else {
+            continue;
+        };
+        let Some(last) = runs.last() else { continue };
+        let (lines, total) = super::log::tail(&last.run.output, LOG_TAIL);
+        if lines.is_empty() {
+            continue;
+        }
+        let shown = if total > lines.len() {
+            format!("last {} of {total} lines", lines.len())
+        } else {
+            format!("{total} lines")
+        };
+        out.push_str(&format!(
+            "\n  {} output ({shown}; all of it: patchgate log {} --suite {}):\n",
+            s.name, r.series, s.name
+        ));
+        for l in lines {
+            out.push_str(&format!("  | {l}\n"));
+        }
+    }
+    out
 }
 
 /// The report as a submitter reads it: where it was applied, each suite with

@@ -11,6 +11,7 @@ mod flaky;
 mod forgery;
 mod hostile;
 mod landed;
+mod logs;
 mod lost;
 mod replay;
 mod worker;
