@@ -15,6 +15,21 @@
 //!    same author, version and `N` sent within an hour of the previous one,
 //!    as long as its index is still free (patchwork's marker grouping).
 //!
+//! 4. Once every post is placed, a series that rules 1 and 2 could not
+//!    place, threaded directly under a cover letter (or under the same
+//!    absent message as an earlier series), joins that cover's series when
+//!    it was sent within `MARKER_WINDOW` of it and none of its indices is
+//!    taken, whatever its sender, `N` or version say. These are siblings of
+//!    one posting: `format-patch` files sent as they are by someone other
+//!    than their author (the cover is the sender's, the patches keep the
+//!    author's `From:`), a From: the list rewrote for DMARC on some mails
+//!    only, a patch file left over from the previous version (`[PATCH v2
+//!    3/4]` under a v3 cover) or from before a renumbering (`3/5` under a
+//!    `0/4`). It runs after the others so a post that fits by rules 1 and 2
+//!    always keeps its place: a stranger's post can fill a gap in a
+//!    posting, never displace one of its own patches. The time limit keeps
+//!    a later reroll of one patch posted under the old cover apart.
+//!
 //! A cover letter only ever starts a series (except under rule 3), and an
 //! unnumbered patch is always a series of its own. When an index is already
 //! taken the post starts a new series: that is how unlabeled resends and
@@ -22,9 +37,11 @@
 //!
 //! Posts are visited like a mail server would have received them, by date,
 //! but never before the post they answer, so the "first one wins" choices
-//! above depend only on the set of mails, not their input order.
+//! above depend only on the set of mails, not their input order; rule 4
+//! visits the series in the order they were opened.
 
 use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use patchgate_mail::Kind;
@@ -125,7 +142,60 @@ pub(crate) fn group(table: &Table) -> Vec<Group> {
             heap.push(Reverse(table.time_key(c)));
         }
     }
-    grouper.groups
+    join_siblings(table, grouper.groups, &anchors)
+}
+
+/// Rule 4: series that answer a cover letter, or the same absent message
+/// as an earlier series, join it when they were sent with it.
+fn join_siblings(table: &Table, mut groups: Vec<Group>, anchors: &[Anchor]) -> Vec<Group> {
+    let series_of_cover: HashMap<usize, usize> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(g, group)| group.cover.map(|c| (c, g)))
+        .collect();
+    let mut first_under: HashMap<&str, usize> = HashMap::new();
+    let mut joined = vec![false; groups.len()];
+    for g in 0..groups.len() {
+        let group = &groups[g];
+        if group.cover.is_some() || group.closed {
+            continue;
+        }
+        // Target and the mail whose date the sibling must be close to.
+        let target = match anchors[group.head] {
+            Anchor::Post(p) => series_of_cover.get(&p).map(|&t| (t, p)),
+            Anchor::Phantom(id) => match first_under.entry(id) {
+                Entry::Vacant(e) => {
+                    e.insert(g);
+                    None
+                }
+                Entry::Occupied(e) => Some((*e.get(), groups[*e.get()].head)),
+            },
+            Anchor::Unthreaded => None,
+        };
+        let Some((t, anchor_mail)) = target else {
+            continue;
+        };
+        let into = &groups[t];
+        let together = match (table.mails[group.head].date, table.mails[anchor_mail].date) {
+            (Some(a), Some(b)) => a.abs_diff(b) <= MARKER_WINDOW.unsigned_abs(),
+            _ => false,
+        };
+        let free = group.patches.keys().all(|n| !into.patches.contains_key(n));
+        if t == g || into.closed || !together || !free {
+            continue;
+        }
+        let patches = std::mem::take(&mut groups[g].patches);
+        let total = groups[g].total;
+        let into = &mut groups[t];
+        into.patches.extend(patches);
+        into.total = into.total.or(total);
+        joined[g] = true;
+    }
+    groups
+        .into_iter()
+        .zip(joined)
+        .filter_map(|(group, joined)| (!joined).then_some(group))
+        .collect()
 }
 
 /// The nearest post a mail answers; else the message it answers directly,

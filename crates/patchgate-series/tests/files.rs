@@ -450,6 +450,44 @@ fn kvm_unit_tests_2022_forms_26_series_and_loses_no_patch() {
     }
 }
 
+/// The `git send-email` run a Message-ID names: `<date.pid-N-user@host>`
+/// without its `N`.
+fn send_email_run(id: &str) -> Option<String> {
+    let (local, host) = id.split_once('@')?;
+    let (stamp, rest) = local.split_once('-')?;
+    let (n, user) = rest.split_once('-')?;
+    n.parse::<u32>().ok()?;
+    Some(format!("{stamp}-{user}@{host}"))
+}
+
+#[test]
+fn kvm_unit_tests_2022_each_send_email_run_is_one_series() {
+    let Some(mails) = load("kvmarm-kvm-unit-tests-2022.mbox") else {
+        return;
+    };
+    let a = assemble(&mails);
+    let mut runs: std::collections::BTreeMap<String, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for s in &a.series {
+        for id in s
+            .patches
+            .iter()
+            .map(|p| p.message_id.as_str())
+            .chain(s.cover.as_deref())
+        {
+            let run = send_email_run(id).unwrap_or_else(|| panic!("{id}: not a send-email id"));
+            runs.entry(run).or_default().insert(s.key.as_str());
+        }
+    }
+    // Checked by hand: every post of the year has a send-email id, and the
+    // 90 posts come from 24 runs.
+    assert_eq!(runs.len(), 24);
+    let split: Vec<_> = runs.iter().filter(|(_, keys)| keys.len() > 1).collect();
+    assert!(split.is_empty(), "postings split: {split:#?}");
+    assert_eq!(a.series.len(), runs.len(), "{:#?}", summary(&a));
+    assert_eq!(a.series.iter().filter(|s| s.complete).count(), 23);
+}
+
 fn summary(a: &Assembly) -> Vec<String> {
     a.series
         .iter()
