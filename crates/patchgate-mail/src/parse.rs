@@ -10,7 +10,7 @@ use mail_parser::{HeaderName, MessageParser};
 use sha2::{Digest, Sha256};
 
 use crate::subject::{self, fold_whitespace};
-use crate::{diff, mime, trailer, Kind, Message, Person, Subject};
+use crate::{diff, mime, notice, trailer, Kind, Message, Person, Subject};
 
 /// Parse one mail. Total: arbitrary bytes give a `Message`.
 pub fn parse(raw: &[u8]) -> Message {
@@ -194,18 +194,25 @@ struct Content {
 /// A `Re:` mail is a reply even when it carries a diff, as b4 and patchwork
 /// see it: a diff in a reply is a suggestion under review, not a posting. A
 /// `0/N` mail is a cover letter even with a diff, because
-/// `format-patch --interdiff` puts one there.
+/// `format-patch --interdiff` puts one there. A diff in a bot's notice, a
+/// release announcement or a bug report makes no patch (see `notice`).
 fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Content {
     let inline = diff::find(&parts.text);
     let attached = parts.patches.iter().find_map(|p| diff::find(p));
     let has_diff = inline.is_some() || attached.is_some();
+    // An attached patch was sent as one on purpose; only an inline diff can
+    // be a quote in a report.
+    let before = match (&inline, &attached) {
+        (Some(found), None) => Some(found.before),
+        _ => None,
+    };
     let kind = if prefix.reply {
         Kind::Reply
     } else if prefix.pull {
         Kind::PullRequest
-    } else if prefix.index == Some(0) {
+    } else if prefix.index == Some(0) && !notice::tagged_announcement(prefix) {
         Kind::Cover
-    } else if has_diff {
+    } else if has_diff && !notice::not_a_posting(prefix, &parts.text, before) {
         Kind::Patch
     } else {
         Kind::Other
@@ -242,6 +249,15 @@ fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Conten
                 diff: Some(diff).filter(|d| !d.is_empty()),
             }
         }
+        // What the mail says of itself is discussion; the trailers of a
+        // patch it quotes (a bot's notice, an announcement's delta) are
+        // not its own.
+        Kind::Other if has_diff => Content {
+            kind,
+            body: full_text(),
+            trailers: Vec::new(),
+            diff: None,
+        },
         // A mail in a thread without `Re:` is still an answer to the thread.
         k if k == Kind::Reply || (k == Kind::Other && threaded) => {
             let body = full_text();
@@ -264,16 +280,21 @@ fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Conten
     }
 }
 
+/// git's patch break, as `git mailinfo` reads it: `---` alone or followed by
+/// space.
+pub(crate) fn is_patch_break(line: &str) -> bool {
+    line.trim_end_matches(['\n', '\r'])
+        .strip_prefix("---")
+        .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
+}
+
 /// The text before git's patch break (`---` alone or followed by space, as
 /// `git mailinfo` reads it), without leading and trailing blank lines.
 fn commit_message(text: &str) -> String {
     let mut end = text.len();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let l = line.trim_end_matches(['\n', '\r']);
-        if l.strip_prefix("---")
-            .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
-        {
+        if is_patch_break(line) {
             end = offset;
             break;
         }

@@ -94,3 +94,13 @@ fn siblings_labelled_with_another_version_or_n_join_their_posting() {
     assert_eq!((boot.version, boot.total, boot.patches.len()), (2, 3, 3));
     assert!(boot.complete);
 }
+
+// ---------------------------------------------------------------- not series
+
+#[test]
+fn bot_notices_announcements_and_bug_reports_make_no_series() {
+    let mails = load("not-postings.mbox");
+    assert_eq!(mails.len(), 5);
+    let a = assemble(&mails);
+    assert!(a.series.is_empty(), "{:#?}", summary(&a));
+}
