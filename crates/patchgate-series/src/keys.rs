@@ -24,7 +24,8 @@
 //!   [`normalize_title`].
 //!
 //! Keys may over-connect (a store may hash them); they must never miss a
-//! relation.
+//! relation. The stable branch (`[PATCH 5.10]`), which marker grouping and
+//! topics also compare, only ever keeps mails apart, so it is in no key.
 //!
 //! One relation is not keyed: a post whose thread headers form a circle with
 //! other posts loses one link and is then grouped like an unthreaded post.

@@ -4,7 +4,8 @@
 //!
 //! 1. A post answering another post (`In-Reply-To`, else the newest
 //!    `References` entry that is a post) joins that post's series when it
-//!    fits: same author, same `N`, same version, and its index still free.
+//!    fits: same author, same `N`, same version, same stable branch
+//!    (`[PATCH 5.10 1/2]`), and its index still free.
 //!    This covers cover-letter threading, git send-email's default (every
 //!    patch under 1/N) and deep threading (each patch under the previous).
 //! 2. A post answering a message that is not a post (absent from the input,
@@ -12,14 +13,16 @@
 //!    the same message, with the same fit test. This keeps a series whose
 //!    cover letter was lost together.
 //! 3. A post answering nothing is grouped with other unthreaded posts of the
-//!    same author, version and `N` sent within an hour of the previous one,
-//!    as long as its index is still free (patchwork's marker grouping).
+//!    same author, version, `N` and stable branch sent within an hour of the
+//!    previous one, as long as its index is still free (patchwork's marker
+//!    grouping).
 //!
 //! 4. Once every post is placed, a series that rules 1 and 2 could not
 //!    place, threaded directly under a cover letter (or under the same
 //!    absent message as an earlier series), joins that cover's series when
 //!    it was sent within `MARKER_WINDOW` of it and none of its indices is
-//!    taken, whatever its sender, `N` or version say. These are siblings of
+//!    taken, whatever its sender, `N` or version say (but never across
+//!    stable branches). These are siblings of
 //!    one posting: `format-patch` files sent as they are by someone other
 //!    than their author (the cover is the sender's, the patches keep the
 //!    author's `From:`), a From: the list rewrote for DMARC on some mails
@@ -46,7 +49,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use patchgate_mail::Kind;
 
-use crate::index::{same_author, Table};
+use crate::index::{same_author, stable_branch, Table};
 
 /// How far apart (seconds) two unthreaded posts of one series may be sent.
 pub(crate) const MARKER_WINDOW: i64 = 3600;
@@ -181,7 +184,8 @@ fn join_siblings(table: &Table, mut groups: Vec<Group>, anchors: &[Anchor]) -> V
             _ => false,
         };
         let free = group.patches.keys().all(|n| !into.patches.contains_key(n));
-        if t == g || into.closed || !together || !free {
+        let branch = |g: &Group| stable_branch(&table.mails[g.head].prefix.tags);
+        if t == g || into.closed || !together || !free || branch(group) != branch(into) {
             continue;
         }
         let patches = std::mem::take(&mut groups[g].patches);
@@ -253,14 +257,18 @@ fn break_cycles(table: &Table, anchors: &mut [Anchor]) {
     }
 }
 
+/// What rule 3 groups unthreaded posts by: author address, version, `N`
+/// and stable branch.
+type MarkerKey = (String, u32, Option<u32>, Option<String>);
+
 struct Grouper<'t, 'a> {
     table: &'t Table<'a>,
     groups: Vec<Group>,
     group_of: Vec<usize>,
     /// Latest series under each missing (or non-post) parent.
     phantoms: HashMap<&'a str, usize>,
-    /// Latest unthreaded series per (author, version, N).
-    markers: HashMap<(String, u32, Option<u32>), usize>,
+    /// Latest unthreaded series per (author, version, N, stable branch).
+    markers: HashMap<MarkerKey, usize>,
 }
 
 impl<'a> Grouper<'_, 'a> {
@@ -301,12 +309,13 @@ impl<'a> Grouper<'_, 'a> {
         }
     }
 
-    fn marker_key(&self, i: usize) -> (String, u32, Option<u32>) {
+    fn marker_key(&self, i: usize) -> MarkerKey {
         let m = self.table.mails[i];
         (
             m.from.email.to_ascii_lowercase(),
             m.prefix.version,
             m.prefix.total,
+            stable_branch(&m.prefix.tags),
         )
     }
 
@@ -323,7 +332,10 @@ impl<'a> Grouper<'_, 'a> {
         let group = &self.groups[g];
         let m = self.table.mails[i];
         let head = self.table.mails[group.head];
-        if group.closed || !same_author(&m.from, &head.from) {
+        if group.closed
+            || !same_author(&m.from, &head.from)
+            || stable_branch(&m.prefix.tags) != stable_branch(&head.prefix.tags)
+        {
             return false;
         }
         let free = match role {

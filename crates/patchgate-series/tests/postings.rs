@@ -104,3 +104,37 @@ fn bot_notices_announcements_and_bug_reports_make_no_series() {
     let a = assemble(&mails);
     assert!(a.series.is_empty(), "{:#?}", summary(&a));
 }
+
+#[test]
+fn backports_to_different_stable_branches_are_different_topics() {
+    let a = assemble(&load("stable-backports.mbox"));
+    let on = |branch: &str, version: u32| -> &Series {
+        let mut it = a
+            .series
+            .iter()
+            .filter(|s| s.tags.iter().any(|t| t == branch) && s.version == version);
+        let s = it
+            .next()
+            .unwrap_or_else(|| panic!("no {branch} v{version}: {:#?}", summary(&a)));
+        assert!(
+            it.next().is_none(),
+            "two {branch} v{version}: {:#?}",
+            summary(&a)
+        );
+        s
+    };
+    assert_eq!(a.series.len(), 5, "{:#?}", summary(&a));
+    for s in &a.series {
+        assert!(s.complete, "{:#?}", summary(&a));
+    }
+    let (b515, b510, b510v2) = (on("5.15", 1), on("5.10", 1), on("5.10", 2));
+    assert_eq!(b510.topic, b510v2.topic);
+    assert_eq!(b510.superseded_by.as_deref(), Some(b510v2.key.as_str()));
+    assert_ne!(b515.topic, b510.topic);
+    assert_eq!(b515.superseded_by, None);
+    // Sent unthreaded and interleaved: each branch's two patches together.
+    let (b60, b61) = (on("6.0", 1), on("6.1", 1));
+    assert_ne!(b60.topic, b61.topic);
+    assert!(b60.patches.iter().all(|p| p.message_id.contains(".3001-")));
+    assert!(b61.patches.iter().all(|p| p.message_id.contains(".3002-")));
+}
