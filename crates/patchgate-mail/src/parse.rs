@@ -76,18 +76,7 @@ pub fn parse(raw: &[u8]) -> Message {
 
     let from = match mail.from().and_then(|a| a.first()) {
         Some(addr) => {
-            let person = Person {
-                name: addr
-                    .name
-                    .as_deref()
-                    .map(fold_whitespace)
-                    .unwrap_or_default(),
-                email: addr
-                    .address
-                    .as_deref()
-                    .map(normalize_email)
-                    .unwrap_or_default(),
-            };
+            let person = person_of(addr);
             if person.email.is_empty() {
                 problems.push("From header has no address".to_string());
             }
@@ -98,6 +87,16 @@ pub fn parse(raw: &[u8]) -> Message {
             Person::default()
         }
     };
+    let from = original_sender(from, || {
+        let original = raw_header("X-Original-From").map(|v| trailer::person(&v));
+        let listed = [mail.reply_to(), mail.cc()]
+            .into_iter()
+            .flatten()
+            .flat_map(|a| a.iter())
+            .map(person_of)
+            .collect();
+        (original, listed)
+    });
     let date = match root.headers.iter().find(|h| h.name == HeaderName::Date) {
         None => {
             problems.push("no Date header".to_string());
@@ -148,6 +147,53 @@ pub fn parse(raw: &[u8]) -> Message {
         base_commit,
         change_id,
         problems,
+    }
+}
+
+fn person_of(addr: &mail_parser::Addr<'_>) -> Person {
+    Person {
+        name: addr
+            .name
+            .as_deref()
+            .map(fold_whitespace)
+            .unwrap_or_default(),
+        email: addr
+            .address
+            .as_deref()
+            .map(normalize_email)
+            .unwrap_or_default(),
+    }
+}
+
+/// The sender behind a From: a list rewrote for DMARC (Mailman's `Jane Doe
+/// via Kvmarm <kvmarm@lists…>`, Google Groups' `'Jane Doe' via group`).
+/// The list keeps the address in `X-Original-From`, or in `Reply-To` or
+/// `Cc` under the same name, and patchwork reads it back from there;
+/// `others` gives the first and the list of the others. Without either the
+/// From stays as it is.
+fn original_sender(from: Person, others: impl FnOnce() -> (Option<Person>, Vec<Person>)) -> Person {
+    let Some((name, _list)) = from.name.rsplit_once(" via ") else {
+        return from;
+    };
+    let name = name.trim().trim_matches('\'').trim();
+    if name.is_empty() {
+        return from;
+    }
+    let (original, listed) = others();
+    let email = original
+        .filter(|p| !p.email.is_empty())
+        .or_else(|| {
+            listed
+                .into_iter()
+                .find(|p| !p.email.is_empty() && p.name.eq_ignore_ascii_case(name))
+        })
+        .map(|p| normalize_email(&p.email));
+    match email {
+        Some(email) => Person {
+            name: name.to_owned(),
+            email,
+        },
+        None => from,
     }
 }
 

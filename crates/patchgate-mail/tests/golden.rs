@@ -275,3 +275,22 @@ fn release_announcement_with_its_delta_is_not_a_patch() {
 fn release_announcement_tagged_patch_is_not_a_patch() {
     assert_not_a_posting("release-tagged-patch.eml");
 }
+
+// ---------------------------------------------------------------- DMARC
+
+#[test]
+fn from_rewritten_by_the_list_for_dmarc_names_the_sender_again() {
+    let m = load("dmarc-reply-to.eml");
+    assert_eq!(m.from.name, "Jane Doe");
+    assert_eq!(m.from.email, "jane@strict-dmarc.example");
+    let m = load("dmarc-original-from.eml");
+    assert_eq!(m.from.name, "Jane Doe");
+    assert_eq!(m.from.email, "jane@strict-dmarc.example");
+}
+
+#[test]
+fn a_via_name_without_the_senders_address_keeps_its_from() {
+    let m = load("dmarc-no-original.eml");
+    assert_eq!(m.from.name, "Jane Doe via Kvmarm");
+    assert_eq!(m.from.email, "kvmarm@lists.cs.columbia.edu");
+}

@@ -70,6 +70,8 @@ fn a_cover_whose_from_the_list_rewrote_keeps_its_patches() {
     assert_eq!(a.series.len(), 1, "{:#?}", summary(&a));
     assert!(a.series[0].complete);
     assert_eq!(a.series[0].version, 2);
+    // The list kept her address in Reply-To.
+    assert_eq!(a.series[0].author.email, "jane@strict-dmarc.example");
 }
 
 // ---------------------------------------------------------------- labels
