@@ -18,20 +18,22 @@
 //!    grouping).
 //!
 //! 4. Once every post is placed, a series that rules 1 and 2 could not
-//!    place, threaded directly under a cover letter (or under the same
-//!    absent message as an earlier series), joins that cover's series when
-//!    it was sent within `MARKER_WINDOW` of it and none of its indices is
-//!    taken, whatever its sender, `N` or version say (but never across
-//!    stable branches). These are siblings of
-//!    one posting: `format-patch` files sent as they are by someone other
-//!    than their author (the cover is the sender's, the patches keep the
-//!    author's `From:`), a From: the list rewrote for DMARC on some mails
-//!    only, a patch file left over from the previous version (`[PATCH v2
-//!    3/4]` under a v3 cover) or from before a renumbering (`3/5` under a
-//!    `0/4`). It runs after the others so a post that fits by rules 1 and 2
-//!    always keeps its place: a stranger's post can fill a gap in a
-//!    posting, never displace one of its own patches. The time limit keeps
-//!    a later reroll of one patch posted under the old cover apart.
+//!    place, threaded directly under the root of another series (its cover
+//!    letter, else the patch that started it: git send-email threads every
+//!    patch under 1/N when there is no cover) or under the same absent
+//!    message as an earlier series, joins that series when it was sent
+//!    within `MARKER_WINDOW` of the root and none of its indices is taken,
+//!    whatever its sender, `N` or version say (but never across stable
+//!    branches). These are siblings of one posting: `format-patch` files
+//!    sent as they are by someone other than their author (the cover is the
+//!    sender's, each patch keeps its author's `From:`), a From: the list
+//!    rewrote for DMARC on some mails only, a patch file left over from the
+//!    previous version (`[PATCH v2 3/4]` under a v3 cover) or from before a
+//!    renumbering (`3/5` under a `0/4`). It runs after the others so a post
+//!    that fits by rules 1 and 2 always keeps its place: a stranger's post
+//!    can fill a gap in a posting, never displace one of its own patches.
+//!    The time limit keeps a later reroll of one patch, posted under the
+//!    old root, apart.
 //!
 //! A cover letter only ever starts a series (except under rule 3), and an
 //! unnumbered patch is always a series of its own. When an index is already
@@ -148,16 +150,20 @@ pub(crate) fn group(table: &Table) -> Vec<Group> {
     join_siblings(table, grouper.groups, &anchors)
 }
 
-/// Rule 4: series that answer a cover letter, or the same absent message
-/// as an earlier series, join it when they were sent with it.
+/// Rule 4: series that answer the root of another series (its cover, else
+/// its first post), or the same absent message as an earlier series, join
+/// it when they were sent with it.
 fn join_siblings(table: &Table, mut groups: Vec<Group>, anchors: &[Anchor]) -> Vec<Group> {
-    let series_of_cover: HashMap<usize, usize> = groups
+    let series_of_root: HashMap<usize, usize> = groups
         .iter()
         .enumerate()
-        .filter_map(|(g, group)| group.cover.map(|c| (c, g)))
+        .filter(|(_, group)| !group.closed)
+        .map(|(g, group)| (group.cover.unwrap_or(group.head), g))
         .collect();
     let mut first_under: HashMap<&str, usize> = HashMap::new();
-    let mut joined = vec![false; groups.len()];
+    // Where each series went; a root whose series joined another one
+    // leads there.
+    let mut joined: Vec<Option<usize>> = vec![None; groups.len()];
     for g in 0..groups.len() {
         let group = &groups[g];
         if group.cover.is_some() || group.closed {
@@ -165,7 +171,7 @@ fn join_siblings(table: &Table, mut groups: Vec<Group>, anchors: &[Anchor]) -> V
         }
         // Target and the mail whose date the sibling must be close to.
         let target = match anchors[group.head] {
-            Anchor::Post(p) => series_of_cover.get(&p).map(|&t| (t, p)),
+            Anchor::Post(p) => series_of_root.get(&p).map(|&t| (t, p)),
             Anchor::Phantom(id) => match first_under.entry(id) {
                 Entry::Vacant(e) => {
                     e.insert(g);
@@ -175,9 +181,12 @@ fn join_siblings(table: &Table, mut groups: Vec<Group>, anchors: &[Anchor]) -> V
             },
             Anchor::Unthreaded => None,
         };
-        let Some((t, anchor_mail)) = target else {
+        let Some((mut t, anchor_mail)) = target else {
             continue;
         };
+        while let Some(next) = joined[t] {
+            t = next;
+        }
         let into = &groups[t];
         let together = match (table.mails[group.head].date, table.mails[anchor_mail].date) {
             (Some(a), Some(b)) => a.abs_diff(b) <= MARKER_WINDOW.unsigned_abs(),
@@ -193,12 +202,12 @@ fn join_siblings(table: &Table, mut groups: Vec<Group>, anchors: &[Anchor]) -> V
         let into = &mut groups[t];
         into.patches.extend(patches);
         into.total = into.total.or(total);
-        joined[g] = true;
+        joined[g] = Some(t);
     }
     groups
         .into_iter()
         .zip(joined)
-        .filter_map(|(group, joined)| (!joined).then_some(group))
+        .filter_map(|(group, joined)| joined.is_none().then_some(group))
         .collect()
 }
 

@@ -488,6 +488,31 @@ fn kvm_unit_tests_2022_each_send_email_run_is_one_series() {
     assert_eq!(a.series.iter().filter(|s| s.complete).count(), 23);
 }
 
+#[test]
+fn kvm_unit_tests_2022_without_its_cover_letters_still_keeps_each_run_together() {
+    // A sparse archive: every cover letter lost, the patches answering it
+    // meet under the absent message.
+    let Some(mails) = load("kvmarm-kvm-unit-tests-2022.mbox") else {
+        return;
+    };
+    let sparse: Vec<Mail> = mails
+        .into_iter()
+        .filter(|m| m.kind != Kind::Cover)
+        .collect();
+    let a = assemble(&sparse);
+    let mut runs: std::collections::BTreeMap<String, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for s in &a.series {
+        for p in &s.patches {
+            let run = send_email_run(&p.message_id).unwrap_or_default();
+            runs.entry(run).or_default().insert(s.key.as_str());
+        }
+    }
+    let split: Vec<_> = runs.iter().filter(|(_, keys)| keys.len() > 1).collect();
+    assert!(split.is_empty(), "postings split: {split:#?}");
+    assert_eq!(a.series.len(), 24, "{:#?}", summary(&a));
+}
+
 fn summary(a: &Assembly) -> Vec<String> {
     a.series
         .iter()

@@ -330,6 +330,40 @@ fn a_mislabelled_sibling_whose_index_is_taken_stays_apart() {
 }
 
 #[test]
+fn siblings_under_patch_one_of_a_coverless_posting_join_it_whoever_sent_them() {
+    // A multi-author series sent as format-patch wrote it, each patch with
+    // its author's From:, threaded under 1/3; 3/3 still says v1.
+    let a = assemble(&mails(&[
+        patch("p1", 1, 3, "one").v(2),
+        patch("p2", 2, 3, "two")
+            .v(2)
+            .under("p1")
+            .by("Bob", "bob@example.org"),
+        patch("p3", 3, 3, "three").under("p1"),
+    ]));
+    assert_eq!(shape(&a.series).len(), 1, "{:#?}", shape(&a.series));
+    assert!(a.series[0].complete);
+}
+
+#[test]
+fn siblings_reach_the_series_their_root_joined() {
+    // 2/3 (Bob) joins under 1/3; Carl's 3/3 answers Bob's 2/3, the root of
+    // the series Bob's post started before it joined.
+    let a = assemble(&mails(&[
+        cover("c", 3, "work"),
+        patch("p1", 1, 3, "one").under("c"),
+        patch("p2", 2, 3, "two")
+            .under("c")
+            .by("Bob", "bob@example.org"),
+        patch("p3", 3, 3, "three")
+            .under("p2")
+            .by("Carl", "carl@example.org"),
+    ]));
+    assert_eq!(shape(&a.series).len(), 1, "{:#?}", shape(&a.series));
+    assert!(a.series[0].complete);
+}
+
+#[test]
 fn undated_siblings_are_never_joined_by_time() {
     let a = assemble(&mails(&[
         cover("c", 2, "work"),
