@@ -11,8 +11,8 @@
 //! - threading (`thread`, `trailers`, `topic`): a mail's own Message-ID and
 //!   every id it answers, so mails answering one another, or answering the
 //!   same (possibly absent) message, meet; this also covers siblings under
-//!   one cover letter or one absent message (`thread`, rule 4), which join
-//!   by threading alone, whoever sent them;
+//!   the root of a series or one absent message (`thread`, rule 4), which
+//!   join by threading alone, whoever sent them;
 //! - marker grouping of unthreaded posts (`thread`, rule 3): author address,
 //!   version, `N`, and the hour the post was sent in (and the next hour, so
 //!   two posts within `MARKER_WINDOW` of each other always share one). The

@@ -16,13 +16,13 @@
 //!    same author, version, `N` and stable branch sent within an hour of the
 //!    previous one, as long as its index is still free (patchwork's marker
 //!    grouping).
-//!
 //! 4. Once every post is placed, a series that rules 1 and 2 could not
 //!    place, threaded directly under the root of another series (its cover
 //!    letter, else the patch that started it: git send-email threads every
 //!    patch under 1/N when there is no cover) or under the same absent
 //!    message as an earlier series, joins that series when it was sent
-//!    within `MARKER_WINDOW` of the root and none of its indices is taken,
+//!    within `MARKER_WINDOW` of the root and its indices are places of that
+//!    series' `1..=N` still empty,
 //!    whatever its sender, `N` or version say (but never across stable
 //!    branches). These are siblings of one posting: `format-patch` files
 //!    sent as they are by someone other than their author (the cover is the
@@ -31,7 +31,8 @@
 //!    previous version (`[PATCH v2 3/4]` under a v3 cover) or from before a
 //!    renumbering (`3/5` under a `0/4`). It runs after the others so a post
 //!    that fits by rules 1 and 2 always keeps its place: a stranger's post
-//!    can fill a gap in a posting, never displace one of its own patches.
+//!    can fill a gap in a posting, never displace one of its own patches
+//!    nor add one beyond its `N`.
 //!    The time limit keeps a later reroll of one patch, posted under the
 //!    old root, apart.
 //!
@@ -192,7 +193,11 @@ fn join_siblings(table: &Table, mut groups: Vec<Group>, anchors: &[Anchor]) -> V
             (Some(a), Some(b)) => a.abs_diff(b) <= MARKER_WINDOW.unsigned_abs(),
             _ => false,
         };
-        let free = group.patches.keys().all(|n| !into.patches.contains_key(n));
+        // Only places the posting left empty: a sibling never makes it
+        // longer than its `N` says.
+        let free = group.patches.keys().all(|n| {
+            into.total.is_some_and(|total| (1..=total).contains(n)) && !into.patches.contains_key(n)
+        });
         let branch = |g: &Group| stable_branch(&table.mails[g.head].prefix.tags);
         if t == g || into.closed || !together || !free || branch(group) != branch(into) {
             continue;

@@ -306,6 +306,19 @@ fn a_strangers_post_never_displaces_a_patch_of_the_posting() {
 }
 
 #[test]
+fn a_strangers_post_never_makes_a_posting_longer_than_its_n() {
+    let a = assemble(&mails(&[
+        cover("c", 2, "work"),
+        patch("p1", 1, 2, "one").under("c"),
+        patch("p2", 2, 2, "two").under("c"),
+        patch("extra", 3, 3, "more")
+            .under("c")
+            .by("Bob", "bob@example.org"),
+    ]));
+    assert_eq!(ids(find(&a.series, "c")), ["p1", "p2"]);
+}
+
+#[test]
 fn a_reroll_of_one_patch_under_the_old_cover_stays_apart() {
     let a = assemble(&mails(&[
         cover("c", 3, "work"),
