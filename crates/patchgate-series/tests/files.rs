@@ -6,6 +6,7 @@
 //! whose file is absent prints a note and passes, so the crate still tests
 //! on its own.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use patchgate_mail::Kind;
@@ -460,25 +461,26 @@ fn send_email_run(id: &str) -> Option<String> {
     Some(format!("{stamp}-{user}@{host}"))
 }
 
+/// The keys of the series holding the posts of each send-email run.
+fn series_of_each_run(a: &Assembly) -> BTreeMap<String, BTreeSet<&str>> {
+    let mut runs: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for s in &a.series {
+        let posts = s.patches.iter().map(|p| p.message_id.as_str());
+        for id in posts.chain(s.cover.as_deref()) {
+            let run = send_email_run(id).unwrap_or_else(|| panic!("{id}: not a send-email id"));
+            runs.entry(run).or_default().insert(s.key.as_str());
+        }
+    }
+    runs
+}
+
 #[test]
 fn kvm_unit_tests_2022_each_send_email_run_is_one_series() {
     let Some(mails) = load("kvmarm-kvm-unit-tests-2022.mbox") else {
         return;
     };
     let a = assemble(&mails);
-    let mut runs: std::collections::BTreeMap<String, std::collections::BTreeSet<&str>> =
-        Default::default();
-    for s in &a.series {
-        for id in s
-            .patches
-            .iter()
-            .map(|p| p.message_id.as_str())
-            .chain(s.cover.as_deref())
-        {
-            let run = send_email_run(id).unwrap_or_else(|| panic!("{id}: not a send-email id"));
-            runs.entry(run).or_default().insert(s.key.as_str());
-        }
-    }
+    let runs = series_of_each_run(&a);
     // Checked by hand: every post of the year has a send-email id, and the
     // 90 posts come from 24 runs.
     assert_eq!(runs.len(), 24);
@@ -500,14 +502,7 @@ fn kvm_unit_tests_2022_without_its_cover_letters_still_keeps_each_run_together()
         .filter(|m| m.kind != Kind::Cover)
         .collect();
     let a = assemble(&sparse);
-    let mut runs: std::collections::BTreeMap<String, std::collections::BTreeSet<&str>> =
-        Default::default();
-    for s in &a.series {
-        for p in &s.patches {
-            let run = send_email_run(&p.message_id).unwrap_or_default();
-            runs.entry(run).or_default().insert(s.key.as_str());
-        }
-    }
+    let runs = series_of_each_run(&a);
     let split: Vec<_> = runs.iter().filter(|(_, keys)| keys.len() > 1).collect();
     assert!(split.is_empty(), "postings split: {split:#?}");
     assert_eq!(a.series.len(), 24, "{:#?}", summary(&a));
