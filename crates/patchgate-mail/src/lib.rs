@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 mod diff;
 pub mod mbox;
 mod mime;
+mod notice;
 mod parse;
 mod render;
 pub mod subject;

@@ -10,7 +10,7 @@ use mail_parser::{HeaderName, MessageParser};
 use sha2::{Digest, Sha256};
 
 use crate::subject::{self, fold_whitespace};
-use crate::{diff, mime, trailer, Kind, Message, Person, Subject};
+use crate::{diff, mime, notice, trailer, Kind, Message, Person, Subject};
 
 /// Parse one mail. Total: arbitrary bytes give a `Message`.
 pub fn parse(raw: &[u8]) -> Message {
@@ -76,18 +76,7 @@ pub fn parse(raw: &[u8]) -> Message {
 
     let from = match mail.from().and_then(|a| a.first()) {
         Some(addr) => {
-            let person = Person {
-                name: addr
-                    .name
-                    .as_deref()
-                    .map(fold_whitespace)
-                    .unwrap_or_default(),
-                email: addr
-                    .address
-                    .as_deref()
-                    .map(normalize_email)
-                    .unwrap_or_default(),
-            };
+            let person = person_of(addr);
             if person.email.is_empty() {
                 problems.push("From header has no address".to_string());
             }
@@ -98,18 +87,16 @@ pub fn parse(raw: &[u8]) -> Message {
             Person::default()
         }
     };
-    // A list that rewrites From for DMARC ("Jane Doe via Kvmarm
-    // <kvmarm@lists…>") keeps the poster in X-Original-From or Reply-To:
-    // the person who sent the mail is the poster, not the list.
-    let from = match unwrap_dmarc(
-        &from,
-        raw_header("List-Id").is_some() || raw_header("List-Post").is_some(),
-        raw_header("X-Original-From").as_deref(),
-        raw_header("Reply-To").as_deref(),
-    ) {
-        Some(original) => original,
-        None => from,
-    };
+    let from = original_sender(from, || {
+        let original = raw_header("X-Original-From").map(|v| trailer::person(&v));
+        let listed = [mail.reply_to(), mail.cc()]
+            .into_iter()
+            .flatten()
+            .flat_map(|a| a.iter())
+            .map(person_of)
+            .collect();
+        (original, listed)
+    });
     let date = match root.headers.iter().find(|h| h.name == HeaderName::Date) {
         None => {
             problems.push("no Date header".to_string());
@@ -163,6 +150,53 @@ pub fn parse(raw: &[u8]) -> Message {
     }
 }
 
+fn person_of(addr: &mail_parser::Addr<'_>) -> Person {
+    Person {
+        name: addr
+            .name
+            .as_deref()
+            .map(fold_whitespace)
+            .unwrap_or_default(),
+        email: addr
+            .address
+            .as_deref()
+            .map(normalize_email)
+            .unwrap_or_default(),
+    }
+}
+
+/// The sender behind a From: a list rewrote for DMARC (Mailman's `Jane Doe
+/// via Kvmarm <kvmarm@lists…>`, Google Groups' `'Jane Doe' via group`).
+/// The list keeps the address in `X-Original-From`, or in `Reply-To` or
+/// `Cc` under the same name, and patchwork reads it back from there;
+/// `others` gives the first and the list of the others. Without either the
+/// From stays as it is.
+fn original_sender(from: Person, others: impl FnOnce() -> (Option<Person>, Vec<Person>)) -> Person {
+    let Some((name, _list)) = from.name.rsplit_once(" via ") else {
+        return from;
+    };
+    let name = name.trim().trim_matches('\'').trim();
+    if name.is_empty() {
+        return from;
+    }
+    let (original, listed) = others();
+    let email = original
+        .filter(|p| !p.email.is_empty())
+        .or_else(|| {
+            listed
+                .into_iter()
+                .find(|p| !p.email.is_empty() && p.name.eq_ignore_ascii_case(name))
+        })
+        .map(|p| normalize_email(&p.email));
+    match email {
+        Some(email) => Person {
+            name: name.to_owned(),
+            email,
+        },
+        None => from,
+    }
+}
+
 /// The stable id given to a mail without Message-ID, derived from its bytes.
 pub fn synthetic_id(raw: &[u8]) -> String {
     let digest = hex::encode(Sha256::digest(raw));
@@ -206,18 +240,25 @@ struct Content {
 /// A `Re:` mail is a reply even when it carries a diff, as b4 and patchwork
 /// see it: a diff in a reply is a suggestion under review, not a posting. A
 /// `0/N` mail is a cover letter even with a diff, because
-/// `format-patch --interdiff` puts one there.
+/// `format-patch --interdiff` puts one there. A diff in a bot's notice, a
+/// release announcement or a bug report makes no patch (see `notice`).
 fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Content {
     let inline = diff::find(&parts.text);
     let attached = parts.patches.iter().find_map(|p| diff::find(p));
     let has_diff = inline.is_some() || attached.is_some();
+    // An attached patch was sent as one on purpose; only an inline diff can
+    // be a quote in a report.
+    let before = match (&inline, &attached) {
+        (Some(found), None) => Some(found.before),
+        _ => None,
+    };
     let kind = if prefix.reply {
         Kind::Reply
     } else if prefix.pull {
         Kind::PullRequest
-    } else if prefix.index == Some(0) {
+    } else if prefix.index == Some(0) && !notice::tagged_announcement(prefix) {
         Kind::Cover
-    } else if has_diff {
+    } else if has_diff && !notice::not_a_posting(prefix, &parts.text, before) {
         Kind::Patch
     } else {
         Kind::Other
@@ -254,6 +295,15 @@ fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Conten
                 diff: Some(diff).filter(|d| !d.is_empty()),
             }
         }
+        // What the mail says of itself is discussion; the trailers of a
+        // patch it quotes (a bot's notice, an announcement's delta) are
+        // not its own.
+        Kind::Other if has_diff => Content {
+            kind,
+            body: full_text(),
+            trailers: Vec::new(),
+            diff: None,
+        },
         // A mail in a thread without `Re:` is still an answer to the thread.
         k if k == Kind::Reply || (k == Kind::Other && threaded) => {
             let body = full_text();
@@ -276,16 +326,21 @@ fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Conten
     }
 }
 
+/// git's patch break, as `git mailinfo` reads it: `---` alone or followed by
+/// space.
+pub(crate) fn is_patch_break(line: &str) -> bool {
+    line.trim_end_matches(['\n', '\r'])
+        .strip_prefix("---")
+        .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
+}
+
 /// The text before git's patch break (`---` alone or followed by space, as
 /// `git mailinfo` reads it), without leading and trailing blank lines.
 fn commit_message(text: &str) -> String {
     let mut end = text.len();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let l = line.trim_end_matches(['\n', '\r']);
-        if l.strip_prefix("---")
-            .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
-        {
+        if is_patch_break(line) {
             end = offset;
             break;
         }
@@ -367,55 +422,6 @@ fn list_id(value: &str) -> Option<String> {
     }
 }
 
-/// The poster behind a list's DMARC rewrite of From: the display name ends
-/// in " via LIST" and the mail came through a list (`from_list`); the
-/// poster is X-Original-From, else a Reply-To naming one other address.
-/// Headers are raw (RFC 2047 words are decoded here).
-fn unwrap_dmarc(
-    from: &Person,
-    from_list: bool,
-    original_from: Option<&str>,
-    reply_to: Option<&str>,
-) -> Option<Person> {
-    let lower = from.name.to_ascii_lowercase();
-    let via = lower.rfind(" via ")?;
-    if !from_list {
-        return None;
-    }
-    let pick = |raw: &str| -> Option<Person> {
-        let value = decode_words(raw);
-        let value = value.trim();
-        // One address only: a Reply-To naming the list and the poster is
-        // not a rewrite's.
-        if value.matches('@').count() != 1 {
-            return None;
-        }
-        let p = trailer::person(value);
-        (!p.email.is_empty() && p.email != from.email).then_some(p)
-    };
-    let mut original = original_from
-        .and_then(pick)
-        .or_else(|| reply_to.and_then(pick))?;
-    if original.name.is_empty() {
-        original.name = from.name[..via].trim().to_string();
-    }
-    Some(original)
-}
-
-/// A header value with its RFC 2047 encoded words decoded.
-fn decode_words(raw: &str) -> String {
-    let text = format!("X: {}\r\n\r\n", raw.trim());
-    MessageParser::default()
-        .parse_headers(text.as_bytes())
-        .and_then(|m| {
-            m.parts
-                .first()
-                .and_then(|p| p.headers.first())
-                .and_then(|h| h.value.as_text().map(str::to_string))
-        })
-        .unwrap_or_else(|| raw.trim().to_string())
-}
-
 /// Lower-case the domain of an address; the local part is case-sensitive by
 /// the letter of RFC 5321, so it is kept as written.
 fn normalize_email(address: &str) -> String {
@@ -429,41 +435,6 @@ fn normalize_email(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_dmarc_rewritten_from_names_the_poster() {
-        let mail = |extra: &str| {
-            format!(
-                "From: Jane Doe via Kvmarm <kvmarm@lists.cs.columbia.edu>\r\n{extra}\
-                 List-Id: <kvmarm.lists.cs.columbia.edu>\r\nMessage-ID: <a@b>\r\n\
-                 Subject: Re: [PATCH] x\r\nDate: Mon, 1 Aug 2022 10:00:00 +0000\r\n\r\nReviewed-by: Jane Doe <jane@example.org>\r\n"
-            )
-        };
-        let m = parse(mail("X-Original-From: Jane Doe <jane@example.org>\r\n").as_bytes());
-        assert_eq!(m.from.email, "jane@example.org");
-        assert_eq!(m.from.name, "Jane Doe");
-        let m = parse(mail("Reply-To: jane@Example.org\r\n").as_bytes());
-        assert_eq!(m.from.email, "jane@example.org");
-        assert_eq!(m.from.name, "Jane Doe");
-        let m = parse(mail("").as_bytes());
-        assert_eq!(
-            m.from.email, "kvmarm@lists.cs.columbia.edu",
-            "nothing names the poster"
-        );
-        let m =
-            parse(mail("Reply-To: jane@example.org, kvmarm@lists.cs.columbia.edu\r\n").as_bytes());
-        assert_eq!(
-            m.from.email, "kvmarm@lists.cs.columbia.edu",
-            "two addresses"
-        );
-        let not_a_list = mail("Reply-To: jane@example.org\r\n")
-            .replace("List-Id: <kvmarm.lists.cs.columbia.edu>\r\n", "");
-        let m = parse(not_a_list.as_bytes());
-        assert_eq!(
-            m.from.email, "kvmarm@lists.cs.columbia.edu",
-            "not through a list"
-        );
-    }
 
     #[test]
     fn ids_skip_garbage_between_brackets() {

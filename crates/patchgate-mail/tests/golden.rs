@@ -235,3 +235,62 @@ fn envelope_line_of_a_single_entry_is_not_a_header() {
     assert_eq!(m.id, "crlf-1@example.org");
     assert_eq!(m.kind, Kind::Patch);
 }
+
+// ---------------------------------------------------------------- not postings
+
+/// A mail that carries a diff but that no maintainer would take for a
+/// posting: kept as discussion, with no diff and no trailers of its own.
+fn assert_not_a_posting(name: &str) {
+    let m = load(name);
+    assert_eq!(m.kind, Kind::Other, "{name}: {}", m.subject);
+    assert_eq!(m.diff, None, "{name}");
+    assert!(m.files.is_empty(), "{name}");
+}
+
+#[test]
+fn stable_tree_added_notice_is_not_a_patch_and_gives_no_trailers() {
+    assert_not_a_posting("stable-added-notice.eml");
+    // The notice quotes the patch it is about; its Reviewed-by and
+    // Signed-off-by lines are the patch's, not a review from the bot.
+    assert!(load("stable-added-notice.eml").trailers.is_empty());
+}
+
+#[test]
+fn stable_tree_failed_to_apply_notice_is_not_a_patch() {
+    assert_not_a_posting("stable-failed-notice.eml");
+    assert!(load("stable-failed-notice.eml").trailers.is_empty());
+}
+
+#[test]
+fn bug_report_quoting_a_hunk_is_not_a_patch() {
+    assert_not_a_posting("bug-report-with-snippet.eml");
+}
+
+#[test]
+fn release_announcement_with_its_delta_is_not_a_patch() {
+    assert_not_a_posting("announce-with-delta.eml");
+}
+
+#[test]
+fn release_announcement_tagged_patch_is_not_a_patch() {
+    assert_not_a_posting("release-tagged-patch.eml");
+}
+
+// ---------------------------------------------------------------- DMARC
+
+#[test]
+fn from_rewritten_by_the_list_for_dmarc_names_the_sender_again() {
+    let m = load("dmarc-reply-to.eml");
+    assert_eq!(m.from.name, "Jane Doe");
+    assert_eq!(m.from.email, "jane@strict-dmarc.example");
+    let m = load("dmarc-original-from.eml");
+    assert_eq!(m.from.name, "Jane Doe");
+    assert_eq!(m.from.email, "jane@strict-dmarc.example");
+}
+
+#[test]
+fn a_via_name_without_the_senders_address_keeps_its_from() {
+    let m = load("dmarc-no-original.eml");
+    assert_eq!(m.from.name, "Jane Doe via Kvmarm");
+    assert_eq!(m.from.email, "kvmarm@lists.cs.columbia.edu");
+}

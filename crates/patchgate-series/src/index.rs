@@ -98,3 +98,58 @@ pub(crate) fn same_author(a: &Person, b: &Person) -> bool {
     let name = !a.name.trim().is_empty() && a.name.trim().eq_ignore_ascii_case(b.name.trim());
     email || name
 }
+
+/// The stable branch a backport names in its prefix (`[PATCH 5.10 1/2]`,
+/// `[PATCH 5.15.y]`, `[PATCH stable-6.1]`, `[PATCH linux-5.4.y]`), as its
+/// numbers. One change backported to two branches is two pieces of work:
+/// postings for different branches are never one series, nor revisions of
+/// each other.
+pub(crate) fn stable_branch(tags: &[String]) -> Option<String> {
+    tags.iter().find_map(|tag| {
+        let t = tag.to_ascii_lowercase();
+        let t = ["linux-", "stable-", "v"]
+            .iter()
+            .find_map(|p| t.strip_prefix(p))
+            .unwrap_or(&t);
+        let t = [".y", "-stable"]
+            .iter()
+            .find_map(|s| t.strip_suffix(s))
+            .unwrap_or(t);
+        let parts: Vec<&str> = t.split('.').collect();
+        let numeric = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        ((2..=3).contains(&parts.len()) && parts.iter().all(numeric)).then(|| t.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stable_branch;
+
+    fn branch(tags: &[&str]) -> Option<String> {
+        stable_branch(&tags.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn stable_branch_is_read_from_the_ways_backports_are_tagged() {
+        for tags in [
+            &["5.10"][..],
+            &["5.10.y"],
+            &["stable", "5.10"],
+            &["linux-5.10.y"],
+            &["stable-5.10"],
+            &["v5.10"],
+        ] {
+            assert_eq!(branch(tags).as_deref(), Some("5.10"), "{tags:?}");
+        }
+        for tags in [
+            &["net-next"][..],
+            &["kvm-unit-tests"],
+            &["RFC"],
+            &["5"],
+            &["1.2.3.4"],
+            &[".5"],
+        ] {
+            assert_eq!(branch(tags), None, "{tags:?}");
+        }
+    }
+}

@@ -10,7 +10,9 @@
 //!
 //! - threading (`thread`, `trailers`, `topic`): a mail's own Message-ID and
 //!   every id it answers, so mails answering one another, or answering the
-//!   same (possibly absent) message, meet;
+//!   same (possibly absent) message, meet; this also covers siblings under
+//!   the root of a series or one absent message (`thread`, rule 4), which
+//!   join by threading alone, whoever sent them;
 //! - marker grouping of unthreaded posts (`thread`, rule 3): author address,
 //!   version, `N`, and the hour the post was sent in (and the next hour, so
 //!   two posts within `MARKER_WINDOW` of each other always share one). The
@@ -22,7 +24,8 @@
 //!   [`normalize_title`].
 //!
 //! Keys may over-connect (a store may hash them); they must never miss a
-//! relation.
+//! relation. The stable branch (`[PATCH 5.10]`), which marker grouping and
+//! topics also compare, only ever keeps mails apart, so it is in no key.
 //!
 //! One relation is not keyed: a post whose thread headers form a circle with
 //! other posts loses one link and is then grouped like an unthreaded post.

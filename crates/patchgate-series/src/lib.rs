@@ -14,7 +14,9 @@
 //!   see the input order;
 //! - `thread`: posts (cover letters and patches, never replies) grouped into
 //!   series by threading, by a shared missing parent, or, for unthreaded
-//!   mail, by author, version, `N` and time;
+//!   mail, by author, version, `N` and time; siblings threaded under a
+//!   cover letter (or patch 1) and sent with it join it whatever their
+//!   sender or labels say;
 //! - `build`: each group's title, author, version, completeness and tags;
 //! - `trailers`: person trailers from replies collected onto the patches
 //!   they answer (a cover letter's onto all of its patches);

@@ -4,7 +4,8 @@
 //!
 //! 1. A post answering another post (`In-Reply-To`, else the newest
 //!    `References` entry that is a post) joins that post's series when it
-//!    fits: same author, same `N`, same version, and its index still free.
+//!    fits: same author, same `N`, same version, same stable branch
+//!    (`[PATCH 5.10 1/2]`), and its index still free.
 //!    This covers cover-letter threading, git send-email's default (every
 //!    patch under 1/N) and deep threading (each patch under the previous).
 //! 2. A post answering a message that is not a post (absent from the input,
@@ -12,8 +13,28 @@
 //!    the same message, with the same fit test. This keeps a series whose
 //!    cover letter was lost together.
 //! 3. A post answering nothing is grouped with other unthreaded posts of the
-//!    same author, version and `N` sent within an hour of the previous one,
-//!    as long as its index is still free (patchwork's marker grouping).
+//!    same author, version, `N` and stable branch sent within an hour of the
+//!    previous one, as long as its index is still free (patchwork's marker
+//!    grouping).
+//! 4. Once every post is placed, a series that rules 1 and 2 could not
+//!    place, threaded directly under the root of another series (its cover
+//!    letter, else the patch that started it: git send-email threads every
+//!    patch under 1/N when there is no cover) or under the same absent
+//!    message as an earlier series, joins that series when it was sent
+//!    within `MARKER_WINDOW` of the root and its indices are places of that
+//!    series' `1..=N` still empty,
+//!    whatever its sender, `N` or version say (but never across stable
+//!    branches). These are siblings of one posting: `format-patch` files
+//!    sent as they are by someone other than their author (the cover is the
+//!    sender's, each patch keeps its author's `From:`), a From: the list
+//!    rewrote for DMARC on some mails only, a patch file left over from the
+//!    previous version (`[PATCH v2 3/4]` under a v3 cover) or from before a
+//!    renumbering (`3/5` under a `0/4`). It runs after the others so a post
+//!    that fits by rules 1 and 2 always keeps its place: a stranger's post
+//!    can fill a gap in a posting, never displace one of its own patches
+//!    nor add one beyond its `N`.
+//!    The time limit keeps a later reroll of one patch, posted under the
+//!    old root, apart.
 //!
 //! A cover letter only ever starts a series (except under rule 3), and an
 //! unnumbered patch is always a series of its own. When an index is already
@@ -22,14 +43,16 @@
 //!
 //! Posts are visited like a mail server would have received them, by date,
 //! but never before the post they answer, so the "first one wins" choices
-//! above depend only on the set of mails, not their input order.
+//! above depend only on the set of mails, not their input order; rule 4
+//! visits the series in the order they were opened.
 
 use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use patchgate_mail::Kind;
 
-use crate::index::{same_author, Table};
+use crate::index::{same_author, stable_branch, Table};
 
 /// How far apart (seconds) two unthreaded posts of one series may be sent.
 pub(crate) const MARKER_WINDOW: i64 = 3600;
@@ -125,7 +148,72 @@ pub(crate) fn group(table: &Table) -> Vec<Group> {
             heap.push(Reverse(table.time_key(c)));
         }
     }
-    grouper.groups
+    join_siblings(table, grouper.groups, &anchors)
+}
+
+/// Rule 4: series that answer the root of another series (its cover, else
+/// its first post), or the same absent message as an earlier series, join
+/// it when they were sent with it.
+fn join_siblings(table: &Table, mut groups: Vec<Group>, anchors: &[Anchor]) -> Vec<Group> {
+    let series_of_root: HashMap<usize, usize> = groups
+        .iter()
+        .enumerate()
+        .filter(|(_, group)| !group.closed)
+        .map(|(g, group)| (group.cover.unwrap_or(group.head), g))
+        .collect();
+    let mut first_under: HashMap<&str, usize> = HashMap::new();
+    // Where each series went; a root whose series joined another one
+    // leads there.
+    let mut joined: Vec<Option<usize>> = vec![None; groups.len()];
+    for g in 0..groups.len() {
+        let group = &groups[g];
+        if group.cover.is_some() || group.closed {
+            continue;
+        }
+        // Target and the mail whose date the sibling must be close to.
+        let target = match anchors[group.head] {
+            Anchor::Post(p) => series_of_root.get(&p).map(|&t| (t, p)),
+            Anchor::Phantom(id) => match first_under.entry(id) {
+                Entry::Vacant(e) => {
+                    e.insert(g);
+                    None
+                }
+                Entry::Occupied(e) => Some((*e.get(), groups[*e.get()].head)),
+            },
+            Anchor::Unthreaded => None,
+        };
+        let Some((mut t, anchor_mail)) = target else {
+            continue;
+        };
+        while let Some(next) = joined[t] {
+            t = next;
+        }
+        let into = &groups[t];
+        let together = match (table.mails[group.head].date, table.mails[anchor_mail].date) {
+            (Some(a), Some(b)) => a.abs_diff(b) <= MARKER_WINDOW.unsigned_abs(),
+            _ => false,
+        };
+        // Only places the posting left empty: a sibling never makes it
+        // longer than its `N` says.
+        let free = group.patches.keys().all(|n| {
+            into.total.is_some_and(|total| (1..=total).contains(n)) && !into.patches.contains_key(n)
+        });
+        let branch = |g: &Group| stable_branch(&table.mails[g.head].prefix.tags);
+        if t == g || into.closed || !together || !free || branch(group) != branch(into) {
+            continue;
+        }
+        let patches = std::mem::take(&mut groups[g].patches);
+        let total = groups[g].total;
+        let into = &mut groups[t];
+        into.patches.extend(patches);
+        into.total = into.total.or(total);
+        joined[g] = Some(t);
+    }
+    groups
+        .into_iter()
+        .zip(joined)
+        .filter_map(|(group, joined)| joined.is_none().then_some(group))
+        .collect()
 }
 
 /// The nearest post a mail answers; else the message it answers directly,
@@ -183,14 +271,18 @@ fn break_cycles(table: &Table, anchors: &mut [Anchor]) {
     }
 }
 
+/// What rule 3 groups unthreaded posts by: author address, version, `N`
+/// and stable branch.
+type MarkerKey = (String, u32, Option<u32>, Option<String>);
+
 struct Grouper<'t, 'a> {
     table: &'t Table<'a>,
     groups: Vec<Group>,
     group_of: Vec<usize>,
     /// Latest series under each missing (or non-post) parent.
     phantoms: HashMap<&'a str, usize>,
-    /// Latest unthreaded series per (author, version, N).
-    markers: HashMap<(String, u32, Option<u32>), usize>,
+    /// Latest unthreaded series per (author, version, N, stable branch).
+    markers: HashMap<MarkerKey, usize>,
 }
 
 impl<'a> Grouper<'_, 'a> {
@@ -231,12 +323,13 @@ impl<'a> Grouper<'_, 'a> {
         }
     }
 
-    fn marker_key(&self, i: usize) -> (String, u32, Option<u32>) {
+    fn marker_key(&self, i: usize) -> MarkerKey {
         let m = self.table.mails[i];
         (
             m.from.email.to_ascii_lowercase(),
             m.prefix.version,
             m.prefix.total,
+            stable_branch(&m.prefix.tags),
         )
     }
 
@@ -253,7 +346,10 @@ impl<'a> Grouper<'_, 'a> {
         let group = &self.groups[g];
         let m = self.table.mails[i];
         let head = self.table.mails[group.head];
-        if group.closed || !same_author(&m.from, &head.from) {
+        if group.closed
+            || !same_author(&m.from, &head.from)
+            || stable_branch(&m.prefix.tags) != stable_branch(&head.prefix.tags)
+        {
             return false;
         }
         let free = match role {

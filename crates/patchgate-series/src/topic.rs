@@ -11,12 +11,16 @@
 //! - the same author posted both under the same title (case and whitespace
 //!   folded), with different versions, or one of them marked `RESEND`.
 //!
+//! Never across stable branches: `[PATCH 5.10]` and `[PATCH 5.15]` of one
+//! change are backports to two trees, both wanted, and neither supersedes
+//! the other.
+//!
 //! Revisions are ordered by version, then date; the newest *complete* one
 //! supersedes every older revision of its topic.
 
 use std::collections::HashMap;
 
-use crate::index::{same_author, Table};
+use crate::index::{same_author, stable_branch, Table};
 use crate::trailers::Member;
 use crate::{Series, Topic};
 
@@ -29,27 +33,29 @@ pub(crate) fn link(
 ) -> Vec<Topic> {
     let mut sets = DisjointSets::new(series.len());
 
-    let mut by_change_id: HashMap<&str, usize> = HashMap::new();
+    let branches: Vec<Option<String>> = series.iter().map(|x| stable_branch(&x.tags)).collect();
+
+    let mut by_change_id: HashMap<(&str, &Option<String>), usize> = HashMap::new();
     for (s, x) in series.iter().enumerate() {
         if let Some(cid) = x.change_id.as_deref().filter(|c| !c.is_empty()) {
-            let first = *by_change_id.entry(cid).or_insert(s);
+            let first = *by_change_id.entry((cid, &branches[s])).or_insert(s);
             sets.union(first, s);
         }
     }
 
     for s in 0..series.len() {
         if let Some(t) = answered_series(table, members, targets, &series[s]) {
-            if t != s && threaded_revision(&series[s], &series[t]) {
+            if t != s && branches[s] == branches[t] && threaded_revision(&series[s], &series[t]) {
                 sets.union(s, t);
             }
         }
     }
 
-    let mut by_title: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    let mut by_title: HashMap<(String, String, &Option<String>), Vec<usize>> = HashMap::new();
     for (s, x) in series.iter().enumerate() {
         let title = normalize(&x.title);
         if !title.is_empty() && !x.author.email.is_empty() {
-            let key = (x.author.email.to_ascii_lowercase(), title);
+            let key = (x.author.email.to_ascii_lowercase(), title, &branches[s]);
             by_title.entry(key).or_default().push(s);
         }
     }

@@ -6,6 +6,7 @@
 //! whose file is absent prints a note and passes, so the crate still tests
 //! on its own.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use patchgate_mail::Kind;
@@ -448,6 +449,63 @@ fn kvm_unit_tests_2022_forms_26_series_and_loses_no_patch() {
             m.id
         );
     }
+}
+
+/// The `git send-email` run a Message-ID names: `<date.pid-N-user@host>`
+/// without its `N`.
+fn send_email_run(id: &str) -> Option<String> {
+    let (local, host) = id.split_once('@')?;
+    let (stamp, rest) = local.split_once('-')?;
+    let (n, user) = rest.split_once('-')?;
+    n.parse::<u32>().ok()?;
+    Some(format!("{stamp}-{user}@{host}"))
+}
+
+/// The keys of the series holding the posts of each send-email run.
+fn series_of_each_run(a: &Assembly) -> BTreeMap<String, BTreeSet<&str>> {
+    let mut runs: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for s in &a.series {
+        let posts = s.patches.iter().map(|p| p.message_id.as_str());
+        for id in posts.chain(s.cover.as_deref()) {
+            let run = send_email_run(id).unwrap_or_else(|| panic!("{id}: not a send-email id"));
+            runs.entry(run).or_default().insert(s.key.as_str());
+        }
+    }
+    runs
+}
+
+#[test]
+fn kvm_unit_tests_2022_each_send_email_run_is_one_series() {
+    let Some(mails) = load("kvmarm-kvm-unit-tests-2022.mbox") else {
+        return;
+    };
+    let a = assemble(&mails);
+    let runs = series_of_each_run(&a);
+    // Checked by hand: every post of the year has a send-email id, and the
+    // 90 posts come from 24 runs.
+    assert_eq!(runs.len(), 24);
+    let split: Vec<_> = runs.iter().filter(|(_, keys)| keys.len() > 1).collect();
+    assert!(split.is_empty(), "postings split: {split:#?}");
+    assert_eq!(a.series.len(), runs.len(), "{:#?}", summary(&a));
+    assert_eq!(a.series.iter().filter(|s| s.complete).count(), 23);
+}
+
+#[test]
+fn kvm_unit_tests_2022_without_its_cover_letters_still_keeps_each_run_together() {
+    // A sparse archive: every cover letter lost, the patches answering it
+    // meet under the absent message.
+    let Some(mails) = load("kvmarm-kvm-unit-tests-2022.mbox") else {
+        return;
+    };
+    let sparse: Vec<Mail> = mails
+        .into_iter()
+        .filter(|m| m.kind != Kind::Cover)
+        .collect();
+    let a = assemble(&sparse);
+    let runs = series_of_each_run(&a);
+    let split: Vec<_> = runs.iter().filter(|(_, keys)| keys.len() > 1).collect();
+    assert!(split.is_empty(), "postings split: {split:#?}");
+    assert_eq!(a.series.len(), 24, "{:#?}", summary(&a));
 }
 
 fn summary(a: &Assembly) -> Vec<String> {

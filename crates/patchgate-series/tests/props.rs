@@ -1,5 +1,7 @@
 //! Properties of `assemble`: the input order never matters, arbitrary input
-//! never panics, and no posted patch is ever lost or counted twice.
+//! never panics, no posted patch is ever lost or counted twice, and each
+//! part of the input connected by relation keys assembles alone as it does
+//! among all the rest.
 
 use patchgate_mail::{Kind, Person, Subject, Trailer};
 use patchgate_series::{assemble, Mail};
@@ -47,17 +49,22 @@ fn subject() -> impl Strategy<Value = Subject> {
         prop::option::of(0u32..5),
         prop_oneof![Just("Work"), Just("work "), Just("Other"), Just("")],
         any::<bool>(),
+        // No tag, or a stable branch.
+        prop_oneof![2 => Just(None), 1 => Just(Some("5.10")), 1 => Just(Some("5.15.y"))],
     )
-        .prop_map(|(reply, version, index, total, title, resend)| Subject {
-            reply,
-            patch: true,
-            resend,
-            version,
-            index,
-            total,
-            title: title.into(),
-            ..Subject::default()
-        })
+        .prop_map(
+            |(reply, version, index, total, title, resend, branch)| Subject {
+                reply,
+                patch: true,
+                resend,
+                version,
+                index,
+                total,
+                title: title.into(),
+                tags: branch.into_iter().map(String::from).collect(),
+                ..Subject::default()
+            },
+        )
 }
 
 fn trailer() -> impl Strategy<Value = Trailer> {
@@ -177,5 +184,51 @@ proptest! {
             author: None,
         }).collect();
         let _ = assemble(&mails);
+    }
+}
+
+/// The mails of `mails` split into the parts that share relation keys.
+fn connected_parts(mails: &[Mail]) -> Vec<Vec<Mail>> {
+    let mut owner: std::collections::HashMap<String, usize> = Default::default();
+    let mut parent: Vec<usize> = (0..mails.len()).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for (i, m) in mails.iter().enumerate() {
+        for k in patchgate_series::relation_keys(m) {
+            let j = *owner.entry(k).or_insert(i);
+            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut parts: std::collections::BTreeMap<usize, Vec<Mail>> = Default::default();
+    for (i, m) in mails.iter().enumerate() {
+        let r = find(&mut parent, i);
+        parts.entry(r).or_default().push(m.clone());
+    }
+    parts.into_values().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn assembling_each_connected_part_alone_gives_the_whole_answer(mails in mailbox()) {
+        let whole = assemble(&mails);
+        let mut series = Vec::new();
+        let mut topics = Vec::new();
+        for part in connected_parts(&mails) {
+            let a = assemble(&part);
+            series.extend(a.series);
+            topics.extend(a.topics);
+        }
+        series.sort_by(|a, b| a.key.cmp(&b.key));
+        topics.sort_by(|a, b| a.key.cmp(&b.key));
+        prop_assert_eq!(whole.series, series);
+        prop_assert_eq!(whole.topics, topics);
     }
 }

@@ -264,13 +264,124 @@ fn replies_never_become_patches_even_with_a_diff() {
 }
 
 #[test]
-fn another_authors_patch_in_the_thread_does_not_join() {
+fn another_senders_patch_sent_with_the_cover_joins_it() {
+    let a = assemble(&mails(&[
+        cover("c", 2, "work"),
+        patch("p1", 1, 2, "one").under("c"),
+        patch("p2", 2, 2, "two")
+            .under("c")
+            .by("Bob", "bob@example.org"),
+    ]));
+    assert_eq!(shape(&a.series).len(), 1, "{:#?}", shape(&a.series));
+    assert!(a.series[0].complete);
+}
+
+#[test]
+fn another_authors_patch_answering_the_cover_later_is_a_follow_up() {
     let a = assemble(&mails(&[
         cover("c", 2, "work"),
         patch("p1", 1, 2, "one").under("c"),
         patch("p2", 2, 2, "other")
             .under("c")
+            .by("Bob", "bob@example.org")
+            .minute(24 * 60),
+    ]));
+    assert_eq!(a.series.len(), 2);
+}
+
+#[test]
+fn a_strangers_post_never_displaces_a_patch_of_the_posting() {
+    // Bob's 2/2 claims an earlier Date than Ada's own 2/2.
+    let a = assemble(&mails(&[
+        cover("c", 2, "work").minute(0),
+        patch("p1", 1, 2, "one").under("c").minute(1),
+        patch("bob", 2, 2, "forged")
+            .under("c")
+            .by("Bob", "bob@example.org")
+            .minute(1),
+        patch("p2", 2, 2, "two").under("c").minute(2),
+    ]));
+    assert_eq!(ids(find(&a.series, "c")), ["p1", "p2"]);
+    assert_eq!(ids(find(&a.series, "bob")), ["bob"]);
+}
+
+#[test]
+fn a_strangers_post_never_makes_a_posting_longer_than_its_n() {
+    let a = assemble(&mails(&[
+        cover("c", 2, "work"),
+        patch("p1", 1, 2, "one").under("c"),
+        patch("p2", 2, 2, "two").under("c"),
+        patch("extra", 3, 3, "more")
+            .under("c")
             .by("Bob", "bob@example.org"),
+    ]));
+    assert_eq!(ids(find(&a.series, "c")), ["p1", "p2"]);
+}
+
+#[test]
+fn a_reroll_of_one_patch_under_the_old_cover_stays_apart() {
+    let a = assemble(&mails(&[
+        cover("c", 3, "work"),
+        patch("p1", 1, 3, "one").under("c"),
+        patch("p3", 3, 3, "three").under("c"),
+        patch("v2", 2, 3, "two").v(2).under("c").minute(3 * 24 * 60),
+    ]));
+    assert_eq!(a.series.len(), 2);
+    assert_eq!(find(&a.series, "c").missing, [2]);
+}
+
+#[test]
+fn a_mislabelled_sibling_whose_index_is_taken_stays_apart() {
+    let a = assemble(&mails(&[
+        cover("c", 2, "work").v(3),
+        patch("p1", 1, 2, "one").v(3).under("c"),
+        patch("p2", 2, 2, "two").v(3).under("c"),
+        patch("old", 2, 2, "two").v(2).under("c"),
+    ]));
+    assert_eq!(ids(find(&a.series, "c")), ["p1", "p2"]);
+    assert_eq!(a.series.len(), 2);
+}
+
+#[test]
+fn siblings_under_patch_one_of_a_coverless_posting_join_it_whoever_sent_them() {
+    // A multi-author series sent as format-patch wrote it, each patch with
+    // its author's From:, threaded under 1/3; 3/3 still says v1.
+    let a = assemble(&mails(&[
+        patch("p1", 1, 3, "one").v(2),
+        patch("p2", 2, 3, "two")
+            .v(2)
+            .under("p1")
+            .by("Bob", "bob@example.org"),
+        patch("p3", 3, 3, "three").under("p1"),
+    ]));
+    assert_eq!(shape(&a.series).len(), 1, "{:#?}", shape(&a.series));
+    assert!(a.series[0].complete);
+}
+
+#[test]
+fn siblings_reach_the_series_their_root_joined() {
+    // 2/3 (Bob) joins under 1/3; Carl's 3/3 answers Bob's 2/3, the root of
+    // the series Bob's post started before it joined.
+    let a = assemble(&mails(&[
+        cover("c", 3, "work"),
+        patch("p1", 1, 3, "one").under("c"),
+        patch("p2", 2, 3, "two")
+            .under("c")
+            .by("Bob", "bob@example.org"),
+        patch("p3", 3, 3, "three")
+            .under("p2")
+            .by("Carl", "carl@example.org"),
+    ]));
+    assert_eq!(shape(&a.series).len(), 1, "{:#?}", shape(&a.series));
+    assert!(a.series[0].complete);
+}
+
+#[test]
+fn undated_siblings_are_never_joined_by_time() {
+    let a = assemble(&mails(&[
+        cover("c", 2, "work"),
+        patch("p1", 1, 2, "one").under("c"),
+        patch("p2", 2, 2, "two").v(2).under("c").undated(),
     ]));
     assert_eq!(a.series.len(), 2);
 }

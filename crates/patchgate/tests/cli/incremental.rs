@@ -148,3 +148,23 @@ fn every_patchwork_fixture_in_shuffled_pieces_equals_one_ingest() {
         pieces_agree_with_whole(&rel, 1, &[13]);
     }
 }
+
+#[test]
+fn series_crate_postings_in_shuffled_pieces_equal_one_ingest() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../patchgate-series/tests/data");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the postings folder is readable")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".mbox"))
+        // Mail that forms no series at all has nothing to compare.
+        .filter(|n| !n.ends_with("/not-postings.mbox"))
+        .collect();
+    names.sort();
+    assert!(names.len() > 1, "no postings in {}", dir.display());
+    for name in names {
+        pieces_agree_with_whole(&name, 2, &[5]);
+        pieces_agree_with_whole(&name, 1, &[13]);
+    }
+}
