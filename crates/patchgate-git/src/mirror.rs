@@ -190,15 +190,32 @@ impl Mirror {
     /// The first-parent line of branch `name`, newest first: at most `max`
     /// commits, committed no later than `before` (Unix time) when given.
     pub fn first_parents(&self, name: &str, before: Option<i64>, max: usize) -> Result<Vec<Oid>> {
+        self.commits_between(name, true, None, before, max)
+    }
+
+    /// The commits reachable from branch `name` (only its first-parent
+    /// line with `first_parent`), newest first: at most `max`, committed
+    /// after `after` and no later than `before` (Unix times) when given.
+    pub fn commits_between(
+        &self,
+        name: &str,
+        first_parent: bool,
+        after: Option<i64>,
+        before: Option<i64>,
+        max: usize,
+    ) -> Result<Vec<Oid>> {
         if self.branch_head(name)?.is_none() {
             return Ok(Vec::new());
         }
-        let mut cmd = self
-            .git()
-            .args(["rev-list", "--first-parent"])
-            .arg(format!("--max-count={max}"));
+        let mut cmd = self.git().arg("rev-list").arg(format!("--max-count={max}"));
+        if first_parent {
+            cmd = cmd.arg("--first-parent");
+        }
         if let Some(t) = before {
             cmd = cmd.arg(format!("--before=@{t}"));
+        }
+        if let Some(t) = after {
+            cmd = cmd.arg(format!("--after=@{t}"));
         }
         let text = cmd.arg(format!("refs/heads/{name}")).arg("--").run_text()?;
         text.lines()

@@ -21,6 +21,9 @@ use super::TestError;
 /// Commits looked at per base branch when guessing the base.
 const GUESS_DEPTH: usize = 2000;
 
+/// How long after a posting the files it was made on may reach the branch.
+const LATER_WINDOW: i64 = 180 * 86_400;
+
 /// How far back a prerequisite may have been posted.
 const PREREQUISITE_WINDOW: i64 = 180 * 86_400;
 
@@ -100,8 +103,8 @@ pub fn patch_messages(store: &dyn Store, detail: &SeriesDetail) -> Result<Vec<Me
     Ok(out)
 }
 
-/// The newest commit on one of `branches` (their first-parent lines, from
-/// the posting date back) whose files have every blob `images` names
+/// The newest commit in the history of one of `branches` (from the
+/// posting date back; else the first after it) whose files have every blob `images` names
 /// before the series: the base the author made it on. `None` when the
 /// series names no blob or no such commit is near.
 pub fn guess_base(
@@ -114,18 +117,43 @@ pub fn guess_base(
         return Ok(None);
     }
     let paths: Vec<String> = images.before.keys().cloned().collect();
+    let matches = |commits: &[Oid]| -> Result<Vec<Oid>, TestError> {
+        let table = mirror.blobs_at(commits, &paths)?;
+        Ok(commits
+            .iter()
+            .zip(&table)
+            .filter(|(_, row)| {
+                paths.iter().zip(row.iter()).all(|(path, have)| {
+                    have.as_deref()
+                        .is_some_and(|h| same_blob(h, &images.before[path]))
+                })
+            })
+            .map(|(c, _)| c.clone())
+            .collect())
+    };
     // A day's grace for a Date: header a little behind the commit.
     let before = posted.map(|p| p + 86_400);
     for branch in branches {
-        let commits = mirror.first_parents(branch, before, GUESS_DEPTH)?;
-        let table = mirror.blobs_at(&commits, &paths)?;
-        for (commit, row) in commits.iter().zip(&table) {
-            let all = paths.iter().zip(row).all(|(path, have)| {
-                have.as_deref()
-                    .is_some_and(|h| same_blob(h, &images.before[path]))
-            });
-            if all {
-                return Ok(Some((commit.clone(), branch.clone())));
+        // The newest commit the author could have had.
+        let commits = mirror.commits_between(branch, false, None, before, GUESS_DEPTH)?;
+        if let Some(c) = matches(&commits)?.into_iter().next() {
+            return Ok(Some((c, branch.clone())));
+        }
+    }
+    // Else the first commit after the posting that has them: the series
+    // was made on work that reached the branch later (a prerequisite
+    // merged from elsewhere).
+    if let Some(after) = before {
+        for branch in branches {
+            let commits = mirror.commits_between(
+                branch,
+                false,
+                Some(after),
+                Some(after + LATER_WINDOW),
+                GUESS_DEPTH,
+            )?;
+            if let Some(c) = matches(&commits)?.into_iter().last() {
+                return Ok(Some((c, branch.clone())));
             }
         }
     }
