@@ -191,7 +191,8 @@ pub struct Prerequisite {
 }
 
 /// The series `detail` was posted on top of, if any: one its cover letter
-/// names (`Based-on: <Message-ID>`, b4's `prerequisite-change-id:`), else
+/// names (`Based-on: <Message-ID>`, b4's `prerequisite-change-id:` and
+/// `prerequisite-patch-id:`), else
 /// the earlier series by the same author whose patches leave the blobs
 /// this one starts from (the most files matched, then the newest).
 pub fn prerequisite(
@@ -206,6 +207,7 @@ pub fn prerequisite(
             let text = patchgate_mail::parse(&raw).body;
             for named in named_prerequisites(&text) {
                 let found = match &named {
+                    Named::PatchId(pid) => series_with_patch_id(store, me, pid)?,
                     Named::MessageId(id) => store.find_series(id)?,
                     Named::ChangeId(change, version) => store
                         .list_series(&SeriesFilter::default())?
@@ -289,16 +291,48 @@ fn plural_files(n: usize) -> String {
     }
 }
 
+/// The series posted before `me` (within the window) that holds a patch
+/// whose `git patch-id --stable` is `pid`.
+fn series_with_patch_id(
+    store: &dyn Store,
+    me: &SeriesRecord,
+    pid: &str,
+) -> Result<Option<i64>, TestError> {
+    let Some(posted) = me.received else {
+        return Ok(None);
+    };
+    for s in store.list_series(&SeriesFilter::default())? {
+        let earlier = s
+            .received
+            .is_some_and(|t| t <= posted && t >= posted - PREREQUISITE_WINDOW);
+        if s.id == me.id || !earlier {
+            continue;
+        }
+        let Some(d) = store.series_detail(s.id)? else {
+            continue;
+        };
+        for m in patch_messages(store, &d)? {
+            let Some(diff) = &m.diff else { continue };
+            if patchgate_git::patch_id_stable(diff.as_bytes())?.as_deref() == Some(pid) {
+                return Ok(Some(s.id));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// A prerequisite as a cover letter names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Named {
     MessageId(String),
     ChangeId(String, Option<u32>),
+    PatchId(String),
 }
 
 impl Named {
     fn describe(&self) -> String {
         match self {
+            Named::PatchId(p) => format!("prerequisite-patch-id: {p}"),
             Named::MessageId(id) => format!("Based-on: <{id}>"),
             Named::ChangeId(c, Some(v)) => format!("prerequisite-change-id: {c}:v{v}"),
             Named::ChangeId(c, None) => format!("prerequisite-change-id: {c}"),
@@ -306,8 +340,9 @@ impl Named {
     }
 }
 
-/// `Based-on: <id>` (Patchew's) and `prerequisite-change-id: id:vN` (b4's)
-/// lines of a cover letter, unquoted ones only.
+/// `Based-on: <id>` (Patchew's), `prerequisite-change-id: id:vN` and
+/// `prerequisite-patch-id: <patch-id>` (b4's) lines of a cover letter,
+/// unquoted ones only.
 fn named_prerequisites(text: &str) -> Vec<Named> {
     let mut out = Vec::new();
     for line in text.lines() {
@@ -320,6 +355,10 @@ fn named_prerequisites(text: &str) -> Vec<Named> {
             let id = value.trim_start_matches('<').trim_end_matches('>').trim();
             if id.contains('@') && !id.contains(char::is_whitespace) {
                 out.push(Named::MessageId(id.to_string()));
+            }
+        } else if name.eq_ignore_ascii_case("prerequisite-patch-id") {
+            if value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+                out.push(Named::PatchId(value.to_ascii_lowercase()));
             }
         } else if name.eq_ignore_ascii_case("prerequisite-change-id") {
             let (change, version) = match value.rsplit_once(":v") {
@@ -375,12 +414,13 @@ mod tests {
 
     #[test]
     fn cover_letters_name_prerequisites() {
-        let text = "Hi,\n\nBased-on: <20220101.1-1-a@x.org>\nprerequisite-change-id: 20220101-topic-abc:v3\n> Based-on: <quoted@x>\n";
+        let text = "Hi,\n\nBased-on: <20220101.1-1-a@x.org>\nprerequisite-change-id: 20220101-topic-abc:v3\nprerequisite-patch-id: 0123456789ABCDEF0123456789abcdef01234567\n> Based-on: <quoted@x>\n";
         assert_eq!(
             named_prerequisites(text),
             vec![
                 Named::MessageId("20220101.1-1-a@x.org".into()),
                 Named::ChangeId("20220101-topic-abc".into(), Some(3)),
+                Named::PatchId("0123456789abcdef0123456789abcdef01234567".into()),
             ]
         );
     }

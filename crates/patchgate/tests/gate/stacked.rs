@@ -132,3 +132,75 @@ fn a_patch_for_another_project_is_not_for_this_tree() {
     assert!(why.contains("nothing here is its fault"), "{why}");
     assert_eq!(report["apply_failure"]["not_for_tree"][0], "kernel/sched.c");
 }
+
+#[test]
+fn a_prerequisite_named_by_based_on_is_applied_first_whoever_posted_it() {
+    let env = Env::new("");
+    let work = repo(env.path(), "a.txt", &lines(&[]), T0);
+    git(&work, T0, &["checkout", "-q", "-b", "first"]);
+    commit(
+        &work,
+        "a.txt",
+        &lines(&[(3, "three")]),
+        "a: spell out three",
+        T0 + DAY,
+    );
+    let first = String::from_utf8(format_patch(&work, "master..first", T0 + DAY)).expect("utf-8");
+    let first_id = first
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Message-ID: <")
+                .or_else(|| l.strip_prefix("Message-Id: <"))
+        })
+        .map(|v| v.trim_end_matches('>').to_string())
+        .expect("a Message-ID");
+    // Someone else builds on it.
+    git(&work, T0, &["checkout", "-q", "-b", "second"]);
+    std::fs::write(work.join("a.txt"), lines(&[(3, "three"), (4, "four")])).expect("write");
+    git(&work, T0 + 2 * DAY, &["add", "-A"]);
+    git(
+        &work,
+        T0 + 2 * DAY,
+        &[
+            "commit",
+            "-q",
+            "--author",
+            "Bob Builder <bob@example.org>",
+            "-m",
+            "a: spell out four\n\nSigned-off-by: Bob Builder <bob@example.org>",
+        ],
+    );
+    let second = git(
+        &work,
+        T0 + 2 * DAY,
+        &[
+            "format-patch",
+            "--stdout",
+            "--thread=shallow",
+            "--cover-letter",
+            "first..second",
+        ],
+    )
+    .replace("*** SUBJECT HERE ***", "four on top of three")
+    .replace("*** BLURB HERE ***", &format!("Based-on: <{first_id}>"));
+    git(&work, T0, &["checkout", "-q", "master"]);
+    git(&work, T0, &["branch", "-D", "first", "second"]);
+    publish(&work, &env.path().join("up.git"));
+    std::fs::write(env.path().join("list.mbox"), format!("{first}{second}\n")).expect("mbox");
+    config(&env);
+    let list = env.path().join("list.mbox");
+    env.ok(&["ingest", list.to_str().expect("utf-8")]);
+    let series = env.json(&["series", "list", "--json"]);
+    let id = series
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["subject"] == "four on top of three"))
+        .map(|x| x["id"].to_string())
+        .unwrap_or_else(|| panic!("{series:#}"));
+    let report = env.json(&["test", &id, "--json"]);
+    assert_eq!(report["applied"], true, "{report:#}");
+    let why = report["base_reason"].as_str().unwrap_or("");
+    assert!(
+        why.contains("its cover letter names it (Based-on: <"),
+        "{why}"
+    );
+}
