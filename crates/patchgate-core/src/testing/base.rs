@@ -207,9 +207,9 @@ pub fn prerequisite(
             let text = patchgate_mail::parse(&raw).body;
             for named in named_prerequisites(&text) {
                 let found = match &named {
-                    Named::PatchId(pid) => series_with_patch_id(store, me, pid)?,
-                    Named::MessageId(id) => store.find_series(id)?,
-                    Named::ChangeId(change, version) => store
+                    Named::Patch(pid) => series_with_patch_id(store, me, pid)?,
+                    Named::BasedOn(id) => store.find_series(id)?,
+                    Named::Change(change, version) => store
                         .list_series(&SeriesFilter::default())?
                         .into_iter()
                         .filter(|s| s.change_id.as_deref() == Some(change.as_str()))
@@ -324,18 +324,18 @@ fn series_with_patch_id(
 /// A prerequisite as a cover letter names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Named {
-    MessageId(String),
-    ChangeId(String, Option<u32>),
-    PatchId(String),
+    BasedOn(String),
+    Change(String, Option<u32>),
+    Patch(String),
 }
 
 impl Named {
     fn describe(&self) -> String {
         match self {
-            Named::PatchId(p) => format!("prerequisite-patch-id: {p}"),
-            Named::MessageId(id) => format!("Based-on: <{id}>"),
-            Named::ChangeId(c, Some(v)) => format!("prerequisite-change-id: {c}:v{v}"),
-            Named::ChangeId(c, None) => format!("prerequisite-change-id: {c}"),
+            Named::Patch(p) => format!("prerequisite-patch-id: {p}"),
+            Named::BasedOn(id) => format!("Based-on: <{id}>"),
+            Named::Change(c, Some(v)) => format!("prerequisite-change-id: {c}:v{v}"),
+            Named::Change(c, None) => format!("prerequisite-change-id: {c}"),
         }
     }
 }
@@ -354,11 +354,11 @@ fn named_prerequisites(text: &str) -> Vec<Named> {
         if name.eq_ignore_ascii_case("Based-on") {
             let id = value.trim_start_matches('<').trim_end_matches('>').trim();
             if id.contains('@') && !id.contains(char::is_whitespace) {
-                out.push(Named::MessageId(id.to_string()));
+                out.push(Named::BasedOn(id.to_string()));
             }
         } else if name.eq_ignore_ascii_case("prerequisite-patch-id") {
             if value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
-                out.push(Named::PatchId(value.to_ascii_lowercase()));
+                out.push(Named::Patch(value.to_ascii_lowercase()));
             }
         } else if name.eq_ignore_ascii_case("prerequisite-change-id") {
             let (change, version) = match value.rsplit_once(":v") {
@@ -366,7 +366,7 @@ fn named_prerequisites(text: &str) -> Vec<Named> {
                 None => (value, None),
             };
             if !change.is_empty() && !change.contains(char::is_whitespace) {
-                out.push(Named::ChangeId(change.to_string(), version));
+                out.push(Named::Change(change.to_string(), version));
             }
         }
     }
@@ -418,9 +418,9 @@ mod tests {
         assert_eq!(
             named_prerequisites(text),
             vec![
-                Named::MessageId("20220101.1-1-a@x.org".into()),
-                Named::ChangeId("20220101-topic-abc".into(), Some(3)),
-                Named::PatchId("0123456789abcdef0123456789abcdef01234567".into()),
+                Named::BasedOn("20220101.1-1-a@x.org".into()),
+                Named::Change("20220101-topic-abc".into(), Some(3)),
+                Named::Patch("0123456789abcdef0123456789abcdef01234567".into()),
             ]
         );
     }
