@@ -338,14 +338,14 @@ fn run_job(
             });
         }
     };
+    // The job's end, the verdict and its events in one transaction: a
+    // crash leaves either all of them or a job still leased, which runs
+    // again (reusing its stored runs) once the lease ends.
+    let recording = tester.recording(&report);
     let report = Some(report);
     let error: Option<String> = None;
-    match store.finish_job(job.id, job.token, &outcome, clock.now()) {
-        Ok(()) => {
-            if let Some(r) = &report {
-                tester.record(store, r).map_err(|e| e.to_string())?;
-            }
-        }
+    match store.finish_job_recording(job.id, job.token, &outcome, Some(&recording), clock.now()) {
+        Ok(()) => {}
         Err(patchgate_store::Error::LeaseLost { .. }) => {
             // Another worker holds the job now; its result is the one kept.
             return Ok(Done {

@@ -222,6 +222,18 @@ pub struct TestHistory {
     pub flaky_commits: u64,
 }
 
+/// What a finished test leaves behind, written in one transaction: its
+/// verdict and the events it leads to. A crash leaves all of it or none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    pub series_id: i64,
+    pub branch: String,
+    pub verdict: Value,
+    pub at: i64,
+    /// Appended in order, each folded into the series' state.
+    pub events: Vec<crate::Event>,
+}
+
 /// A stored verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerdictRecord {
