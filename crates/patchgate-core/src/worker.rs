@@ -24,8 +24,10 @@ use std::time::Duration;
 pub const TEST_SERIES: &str = "test-series";
 
 /// Enqueue a test for every complete, open revision not yet tested and not
-/// superseded, that a configured tree takes. A revision that changed since
-/// (a patch or a trailer arrived) gets a new job: the key covers its mails.
+/// superseded, that a configured tree takes. The job's key covers the
+/// revision's patch mails, so a revision tested once is not tested again
+/// (a trailer that arrives later changes only the rules' part of a
+/// verdict); one whose test stopped before its verdict gets a new key.
 /// Returns the ids of the series scheduled now.
 pub fn schedule(
     store: &mut dyn Store,

@@ -150,13 +150,15 @@ pub struct JobRecord {
     pub not_before: Option<i64>,
 }
 
-/// Which jobs to list; oldest first.
+/// Which jobs to list; oldest first, or newest first with `newest_first`
+/// (a `limit` then keeps the newest).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobFilter {
     pub status: Option<JobStatus>,
     pub kind: Option<String>,
     pub series_id: Option<i64>,
     pub limit: Option<usize>,
+    pub newest_first: bool,
 }
 
 /// How one test ended in one run.

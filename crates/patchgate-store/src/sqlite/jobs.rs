@@ -303,7 +303,11 @@ pub(super) fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<JobRecor
         sql.push_str(" AND series_id = ?");
         args.push(SqlValue::Integer(series));
     }
-    sql.push_str(" ORDER BY id");
+    sql.push_str(if filter.newest_first {
+        " ORDER BY id DESC"
+    } else {
+        " ORDER BY id"
+    });
     if let Some(limit) = filter.limit {
         sql.push_str(" LIMIT ?");
         args.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));

@@ -39,6 +39,18 @@ pub fn enqueue_is_idempotent_by_dedupe_key(h: &dyn Harness) {
         .expect("jobs");
     assert_eq!(queued.len(), 3);
     assert_eq!(queued[0].payload, json!({ "why": "conformance" }));
+    let newest = store
+        .jobs(&JobFilter {
+            limit: Some(2),
+            newest_first: true,
+            ..JobFilter::default()
+        })
+        .expect("jobs");
+    assert_eq!(
+        newest.iter().map(|j| j.enqueued_at).collect::<Vec<_>>(),
+        vec![40, 30],
+        "the newest two, newest first"
+    );
     assert_eq!(queued[0].enqueued_at, 10);
     assert_eq!(queued[0].suite.as_deref(), Some("unit"));
 }
