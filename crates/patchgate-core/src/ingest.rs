@@ -23,6 +23,13 @@ const READ_BUFFER: usize = 1 << 20;
 /// Pending mails assembled together: enough that a first import runs few
 /// rounds, few enough that a round's summaries stay a few megabytes.
 pub const ASSEMBLE_CHUNK: usize = 20_000;
+/// The largest message read: far above any patch mail (lore refuses mail
+/// over a few MiB), low enough that one hostile entry cannot exhaust memory.
+/// A larger one is kept as unusable, by its first [`OVERSIZE_HEAD`] bytes.
+pub const MAX_MESSAGE: usize = 64 << 20;
+/// What is kept of a message over [`MAX_MESSAGE`]: enough for its header,
+/// so the reason can be shown against its Message-ID.
+pub const OVERSIZE_HEAD: usize = 64 << 10;
 
 /// What kind of source a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,7 +139,8 @@ impl Progress for NoProgress {
 /// A message kept because it could not be used, with the reason.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unusable {
-    pub message_id: String,
+    /// None for an entry that is no message at all (a FIFO in a Maildir).
+    pub message_id: Option<String>,
     pub source: String,
     pub reason: String,
 }
@@ -259,11 +267,25 @@ impl<'a> Ingester<'a> {
         // Streaming keeps memory bounded by the largest message, whatever
         // the size of the archive.
         let reader = std::io::BufReader::with_capacity(READ_BUFFER, file);
-        for raw in mbox::Splitter::new(reader) {
-            let raw = raw.map_err(|e| io(&source.path, e))?;
-            let n = raw.len() as u64;
-            self.push(raw, label)?;
-            self.progress.advance(1, n);
+        self.split(reader, &source.path, label)
+    }
+
+    /// Read the messages of an mbox stream, each up to [`MAX_MESSAGE`].
+    fn split(&mut self, reader: impl Read, path: &Path, label: &str) -> Result<(), IngestError> {
+        let mut messages = mbox::Splitter::with_limit(reader, MAX_MESSAGE, OVERSIZE_HEAD);
+        while let Some(raw) = messages.next() {
+            let raw = raw.map_err(|e| io(path, e))?;
+            match messages.last_cut() {
+                Some(size) => {
+                    self.push_cut(raw, size, label)?;
+                    self.progress.advance(1, size);
+                }
+                None => {
+                    let n = raw.len() as u64;
+                    self.push(raw, label)?;
+                    self.progress.advance(1, n);
+                }
+            }
         }
         Ok(())
     }
@@ -288,10 +310,24 @@ impl<'a> Ingester<'a> {
         files.sort();
         self.progress.start(source, None);
         for f in files {
-            let raw = std::fs::read(&f).map_err(|e| io(&f, e))?;
-            let n = raw.len() as u64;
-            self.push(raw, label)?;
-            self.progress.advance(1, n);
+            // One entry that is no message (a FIFO, a device, a folder, a
+            // broken link) is reported and skipped; it never stops the rest.
+            match read_maildir_entry(&f) {
+                Ok(Entry::Whole(raw)) => {
+                    let n = raw.len() as u64;
+                    self.push(raw, label)?;
+                    self.progress.advance(1, n);
+                }
+                Ok(Entry::Cut { head, size }) => {
+                    self.push_cut(head, size, label)?;
+                    self.progress.advance(1, size);
+                }
+                Err(reason) => self.summary.unusable.push(Unusable {
+                    message_id: None,
+                    source: f.display().to_string(),
+                    reason,
+                }),
+            }
         }
         Ok(())
     }
@@ -338,6 +374,17 @@ impl<'a> Ingester<'a> {
         self.summary.read += 1;
     }
 
+    /// Queue a message over [`MAX_MESSAGE`] as unusable, by its head.
+    fn push_cut(&mut self, head: Vec<u8>, size: u64, label: &str) -> Result<(), IngestError> {
+        let message = patchgate_mail::parse_oversize(&head, size, MAX_MESSAGE as u64);
+        self.batch.push((head, message));
+        self.summary.read += 1;
+        if self.batch.len() >= BATCH {
+            self.flush(label, None)?;
+        }
+        Ok(())
+    }
+
     /// Parse and queue one message; write the batch when it is full.
     fn push(&mut self, raw: Vec<u8>, label: &str) -> Result<(), IngestError> {
         self.queue(raw);
@@ -369,7 +416,7 @@ impl<'a> Ingester<'a> {
         for id in stats.unusable_ids {
             if let Some((_, m)) = self.batch.iter().find(|(_, m)| m.id == id) {
                 let kept = Unusable {
-                    message_id: id,
+                    message_id: Some(id),
                     source: label.to_string(),
                     reason: m.problems.join("; "),
                 };
@@ -382,6 +429,82 @@ impl<'a> Ingester<'a> {
         }
         self.batch.clear();
         Ok(())
+    }
+}
+
+/// What was read of one message.
+#[derive(Debug)]
+enum Entry {
+    Whole(Vec<u8>),
+    /// Over [`MAX_MESSAGE`]: its first bytes and its whole size.
+    Cut {
+        head: Vec<u8>,
+        size: u64,
+    },
+}
+
+/// Read one Maildir entry, or say why it is no message. Only a regular file
+/// is read (a symbolic link to one too): a FIFO would block for ever and a
+/// device such as `/dev/zero` never ends. The type is checked before the
+/// open, so nothing else is even opened, and again on the open file, so an
+/// entry swapped meanwhile is not read either.
+fn read_maildir_entry(path: &Path) -> Result<Entry, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let fix = "move it out of the Maildir: cur/ and new/ hold one message file each";
+    let link = std::fs::symlink_metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let meta = if link.file_type().is_symlink() {
+        std::fs::metadata(path).map_err(|e| {
+            format!("a symbolic link that leads to no file ({e}); remove it or make it point at a message file")
+        })?
+    } else {
+        link
+    };
+    if !meta.is_file() {
+        return Err(format!("{}, not a message file; {fix}", file_kind(&meta)));
+    }
+    // O_NONBLOCK: should the entry become a FIFO after the check, opening
+    // it does not wait for a writer.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot be opened: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{}, not a message file; {fix}", file_kind(&meta)));
+    }
+    let mut raw = Vec::new();
+    file.take(MAX_MESSAGE as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if raw.len() > MAX_MESSAGE {
+        raw.truncate(OVERSIZE_HEAD);
+        return Ok(Entry::Cut {
+            head: raw,
+            size: meta.len().max(MAX_MESSAGE as u64 + 1),
+        });
+    }
+    Ok(Entry::Whole(raw))
+}
+
+/// What a file that is no regular file is, in a user's words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "a special file"
     }
 }
 

@@ -20,7 +20,7 @@ mod render;
 pub mod subject;
 pub mod trailer;
 
-pub use parse::{parse, synthetic_id};
+pub use parse::{parse, parse_oversize, synthetic_id};
 pub use render::render_am;
 pub use subject::Subject;
 

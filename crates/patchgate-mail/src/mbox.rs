@@ -213,6 +213,15 @@ pub struct Splitter<R> {
     whole: bool,
     eof: bool,
     done: bool,
+    /// The largest message handed out whole; see [`Splitter::with_limit`].
+    limit: usize,
+    /// What is kept of a message over `limit`.
+    head: usize,
+    /// The current message went over `limit`: its first `head` bytes, and
+    /// how many bytes of it were dropped from the buffer since.
+    cut: Option<(Vec<u8>, u64)>,
+    /// The whole size of the last message handed out, when it was cut.
+    last_cut: Option<u64>,
 }
 
 /// Bytes read at a time.
@@ -239,6 +248,69 @@ impl<R: io::Read> Splitter<R> {
             whole: false,
             eof: false,
             done: false,
+            limit: usize::MAX,
+            head: 0,
+            cut: None,
+            last_cut: None,
+        }
+    }
+
+    /// Hand out no message over `limit` bytes whole: such a message comes
+    /// out as its first `head` bytes, with its size in
+    /// [`Splitter::last_cut`], and memory stays about `limit` plus a read
+    /// block however long the input runs without a separator.
+    pub fn with_limit(reader: R, limit: usize, head: usize) -> Self {
+        let mut splitter = Splitter::new(reader);
+        splitter.limit = limit;
+        splitter.head = head.min(limit);
+        splitter
+    }
+
+    /// The whole size in bytes of the message last handed out, when it was
+    /// over the limit and only its head was handed out.
+    pub fn last_cut(&self) -> Option<u64> {
+        self.last_cut
+    }
+
+    /// Past the limit, keep the head of the message that starts at `start`
+    /// and drop its bytes up to `keep_from`, which is where the separator
+    /// search resumes less the bytes a blank-line check looks back at.
+    fn cut_to(&mut self, start: usize, keep_from: usize) {
+        if self.buf.len().saturating_sub(start) <= self.limit {
+            return;
+        }
+        let keep_from = keep_from.max(start).min(self.buf.len());
+        if self.cut.is_none() {
+            let head = self.buf[start..(start + self.head).min(self.buf.len())].to_vec();
+            self.cut = Some((head, 0));
+        }
+        if let Some((_, dropped)) = &mut self.cut {
+            *dropped += (keep_from - start) as u64;
+        }
+        self.buf.drain(start..keep_from);
+        self.scanned = self
+            .scanned
+            .saturating_sub(keep_from - start)
+            .max(self.base);
+    }
+
+    /// Hand out the message in `start..end` of the buffer, or its head when
+    /// it was cut.
+    fn take(&mut self, start: usize, end: usize) -> Option<Vec<u8>> {
+        let message = strip_separator_blank(&self.buf[start.min(end)..end]);
+        match self.cut.take() {
+            Some((head, dropped)) => {
+                self.last_cut = Some(dropped + message.len() as u64);
+                Some(head)
+            }
+            None if message.len() > self.limit => {
+                self.last_cut = Some(message.len() as u64);
+                Some(message[..self.head].to_vec())
+            }
+            None => {
+                self.last_cut = None;
+                (!message.is_empty()).then(|| unescape(message).into_owned())
+            }
         }
     }
 
@@ -358,16 +430,28 @@ impl<R: io::Read> Iterator for Splitter<R> {
                     self.done = true;
                     return Some(Err(e));
                 }
+                let (start, len) = (self.base, self.buf.len());
+                self.cut_to(start, len);
             }
             self.done = true;
-            let message = &self.buf[self.base..];
-            return (!message.is_empty()).then(|| Ok(message.to_vec()));
+            let (start, end) = (self.base, self.buf.len());
+            self.last_cut = None;
+            return match self.cut.take() {
+                Some((head, dropped)) => {
+                    self.last_cut = Some(dropped + (end - start) as u64);
+                    Some(Ok(head))
+                }
+                None if end - start > self.limit => {
+                    self.last_cut = Some((end - start) as u64);
+                    Some(Ok(self.buf[start..start + self.head].to_vec()))
+                }
+                None => (start < end).then(|| Ok(self.buf[start..end].to_vec())),
+            };
         }
         loop {
             match self.find_next() {
                 Scan::Found(line) => {
-                    let message = strip_separator_blank(&self.buf[self.base + 1..line]);
-                    let message = (!message.is_empty()).then(|| unescape(message).into_owned());
+                    let message = self.take(self.base + 1, line);
                     self.base = line_end(&self.buf, line) - 1;
                     self.scanned = self.base;
                     if let Some(m) = message {
@@ -376,6 +460,9 @@ impl<R: io::Read> Iterator for Splitter<R> {
                 }
                 Scan::NeedMore(resume) => {
                     self.scanned = resume;
+                    // A separator is a line start after a blank line: the
+                    // three bytes before `resume` may still be needed.
+                    self.cut_to(self.base + 1, resume.saturating_sub(3));
                     if let Err(e) = self.fill() {
                         self.done = true;
                         return Some(Err(e));
@@ -384,8 +471,8 @@ impl<R: io::Read> Iterator for Splitter<R> {
                 Scan::End => {
                     self.done = true;
                     let start = (self.base + 1).min(self.buf.len());
-                    let message = strip_separator_blank(&self.buf[start..]);
-                    return (!message.is_empty()).then(|| Ok(unescape(message).into_owned()));
+                    let end = self.buf.len();
+                    return self.take(start, end).map(Ok);
                 }
             }
         }
@@ -440,6 +527,58 @@ mod tests {
     fn file_without_envelope_is_one_message() {
         assert_eq!(all(b"A: 1\n\nFrom x\n\nFrom y\n").len(), 1);
         assert!(all(b"").is_empty());
+    }
+
+    /// A reader that hands out `data` a few bytes at a time.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(7);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_message_over_the_limit_comes_out_as_its_head_with_its_size() {
+        let big = format!("A: 1\n\n{}\n", "x".repeat(1000));
+        let data = format!("From a\nA: 0\n\nsmall\n\nFrom b\n{big}\nFrom c\nC: 2\n\nlast\n");
+        for trickle in [false, true] {
+            let mut got = Vec::new();
+            let reader: Box<dyn io::Read> = if trickle {
+                Box::new(Trickle(data.as_bytes()))
+            } else {
+                Box::new(data.as_bytes())
+            };
+            let mut s = Splitter::with_limit(reader, 100, 10);
+            while let Some(m) = s.next() {
+                let m = String::from_utf8(m.unwrap_or_default()).unwrap_or_default();
+                got.push((m, s.last_cut()));
+            }
+            assert_eq!(
+                got,
+                [
+                    ("A: 0\n\nsmall\n".to_string(), None),
+                    ("A: 1\n\nxxxx".to_string(), Some(big.len() as u64)),
+                    ("C: 2\n\nlast\n".to_string(), None),
+                ],
+                "trickled: {trickle}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_endless_message_without_envelope_is_cut_too() {
+        let data = vec![b'y'; 5000];
+        let mut s = Splitter::with_limit(&data[..], 100, 10);
+        assert_eq!(
+            s.next().map(Result::unwrap_or_default),
+            Some(vec![b'y'; 10])
+        );
+        assert_eq!(s.last_cut(), Some(5000));
+        assert!(s.next().is_none());
     }
 
     #[test]

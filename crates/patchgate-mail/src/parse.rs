@@ -157,6 +157,32 @@ pub fn synthetic_id(raw: &[u8]) -> String {
     format!("synthetic-{}@patchgate.invalid", &digest[..32])
 }
 
+/// A message too large to read: `head` is its first bytes, `size` its whole
+/// length, `limit` the size it went over. Its header names it (Message-ID,
+/// sender, date, subject) where the head holds one, so the reason can be
+/// shown against the mail a user knows; nothing else of it is read, and it
+/// is kept as [`Kind::Unusable`].
+pub fn parse_oversize(head: &[u8], size: u64, limit: u64) -> Message {
+    let named = parse(head);
+    let reason = format!(
+        "too large: {size} bytes, over the limit of {limit} bytes ({} MiB); only its first {} \
+         bytes are kept and it is not read as mail (a patch mail is rarely over a few MiB: \
+         ask for the change to be posted as a smaller series)",
+        limit >> 20,
+        head.len()
+    );
+    let mut message = unusable(head, reason);
+    if named.kind != Kind::Unusable {
+        message.id = named.id;
+        message.synthetic_id = named.synthetic_id;
+        message.from = named.from;
+        message.date = named.date;
+        message.subject = named.subject;
+        message.list_id = named.list_id;
+    }
+    message
+}
+
 /// A message for bytes that are not a mail: kept, with its reason.
 fn unusable(raw: &[u8], reason: String) -> Message {
     Message {

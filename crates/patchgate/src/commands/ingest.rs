@@ -74,7 +74,10 @@ pub fn print_summary(s: &Summary, elapsed: Duration) {
         s.series_total, s.series_new, s.series_updated, s.series_superseded
     );
     for u in &s.unusable {
-        println!("  unusable {} ({}): {}", u.message_id, u.source, u.reason);
+        match &u.message_id {
+            Some(id) => println!("  unusable {id} ({}): {}", u.source, u.reason),
+            None => println!("  unusable {}: {}", u.source, u.reason),
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 mod archives;
 mod arrival;
 mod config;
+mod hostile;
 mod incremental;
 mod mails;
 mod printing;
