@@ -81,10 +81,13 @@ pub enum IngestError {
     },
 }
 
-/// Decide what `arg` names: `-` is one message on stdin; a folder with
-/// `cur/` or `new/` is a Maildir; a folder with `git/N.git` (or a bare
-/// repository itself) is a public-inbox archive; a file is an mbox (a file
-/// holding one bare message counts as an mbox of one).
+/// Decide what `arg` names: `-` is stdin; a folder with `cur/` or `new/` is
+/// a Maildir; a folder with `git/N.git` (or a bare repository itself) is a
+/// public-inbox archive; a file or a pipe (`/dev/fd/N`) is an mbox. stdin,
+/// files and pipes are read alike: an mbox when they start with a `From `
+/// line (so an MTA's envelope line before one mail is an mbox of one), one
+/// bare message otherwise, gunzipped first when gzip's magic bytes start
+/// them.
 pub fn detect(arg: &str) -> Result<SourceRef, IngestError> {
     if arg == "-" {
         return Ok(SourceRef {
@@ -97,7 +100,7 @@ pub fn detect(arg: &str) -> Result<SourceRef, IngestError> {
         path: path.clone(),
         source,
     })?;
-    let kind = if meta.is_file() {
+    let kind = if meta.is_file() || is_pipe(&meta) {
         SourceKind::Mbox
     } else if path.join("cur").is_dir() || path.join("new").is_dir() {
         SourceKind::Maildir
@@ -114,6 +117,13 @@ pub fn detect(arg: &str) -> Result<SourceRef, IngestError> {
         });
     };
     Ok(SourceRef { kind, path })
+}
+
+/// A FIFO, as `<(cat list.mbox)` gives (`/dev/fd/N`): read as an mbox
+/// stream.
+fn is_pipe(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_fifo()
 }
 
 /// Where progress goes: the binary draws a bar, tests ignore it.
@@ -201,13 +211,15 @@ impl<'a> Ingester<'a> {
             SourceKind::PublicInbox => self.public_inbox(source, &label)?,
             SourceKind::Stdin => {
                 self.progress.start(source, None);
-                let mut raw = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut raw)
-                    .map_err(|e| io(&source.path, e))?;
-                let n = raw.len() as u64;
-                self.push(strip_envelope(raw), &label)?;
-                self.progress.advance(1, n);
+                let stdin = std::io::stdin().lock();
+                let reader = std::io::BufReader::with_capacity(READ_BUFFER, stdin);
+                let (reader, _) = decompressed(reader).map_err(|e| io(&source.path, e))?;
+                // One mail after an envelope line is an MTA's delivery: its
+                // bytes are kept as delivered, so it is the same mail (and
+                // has the same synthetic id) as in the list's archive.
+                let messages = mbox::Splitter::with_limit(reader, MAX_MESSAGE, OVERSIZE_HEAD)
+                    .single_verbatim();
+                self.split(messages, &source.path, &label)?;
             }
         }
         self.flush(&label, None)?;
@@ -262,19 +274,40 @@ impl<'a> Ingester<'a> {
 
     fn mbox(&mut self, source: &SourceRef, label: &str) -> Result<(), IngestError> {
         let file = std::fs::File::open(&source.path).map_err(|e| io(&source.path, e))?;
-        let size = file.metadata().map(|m| m.len()).ok();
-        self.progress.start(source, size);
+        // A pipe (`<(zcat list.mbox.gz)`, /dev/fd/N) has no size to show.
+        let size = file
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len());
         // Streaming keeps memory bounded by the largest message, whatever
         // the size of the archive.
         let reader = std::io::BufReader::with_capacity(READ_BUFFER, file);
-        self.split(reader, &source.path, label)
+        let (reader, gzip) = decompressed(reader).map_err(|e| io(&source.path, e))?;
+        // The bar counts bytes of mail, which a compressed file's size
+        // does not measure.
+        self.progress.start(source, size.filter(|_| !gzip));
+        let messages = mbox::Splitter::with_limit(reader, MAX_MESSAGE, OVERSIZE_HEAD);
+        self.split(messages, &source.path, label)
     }
 
     /// Read the messages of an mbox stream, each up to [`MAX_MESSAGE`].
-    fn split(&mut self, reader: impl Read, path: &Path, label: &str) -> Result<(), IngestError> {
-        let mut messages = mbox::Splitter::with_limit(reader, MAX_MESSAGE, OVERSIZE_HEAD);
+    fn split(
+        &mut self,
+        mut messages: mbox::Splitter<impl Read>,
+        path: &Path,
+        label: &str,
+    ) -> Result<(), IngestError> {
         while let Some(raw) = messages.next() {
-            let raw = raw.map_err(|e| io(path, e))?;
+            let raw = match raw {
+                Ok(raw) => raw,
+                Err(e) => {
+                    // What was read before the fault (a gzip file cut short)
+                    // is stored, not lost with the error.
+                    self.flush(label, None)?;
+                    return Err(io(path, e));
+                }
+            };
             match messages.last_cut() {
                 Some(size) => {
                     self.push_cut(raw, size, label)?;
@@ -432,6 +465,30 @@ impl<'a> Ingester<'a> {
     }
 }
 
+/// The bytes of `reader`, gunzipped when they start with gzip's magic bytes
+/// (lore serves `t.mbox.gz`), and whether they were. Several gzip members
+/// one after the other are read as one stream, as `zcat` does.
+fn decompressed<'r>(mut reader: impl Read + 'r) -> std::io::Result<(Box<dyn Read + 'r>, bool)> {
+    let mut magic = Vec::with_capacity(2);
+    // A pipe may hand out one byte at a time.
+    while magic.len() < 2 {
+        let mut byte = [0u8; 1];
+        match reader.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => magic.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let gzip = magic == [0x1f, 0x8b];
+    let whole = std::io::Cursor::new(magic).chain(reader);
+    Ok(if gzip {
+        (Box::new(flate2::read::MultiGzDecoder::new(whole)), true)
+    } else {
+        (Box::new(whole), false)
+    })
+}
+
 /// What was read of one message.
 #[derive(Debug)]
 enum Entry {
@@ -508,21 +565,6 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// An MTA delivering to a pipe (procmail, maildrop, Postfix with the `F`
-/// flag) may put an mbox envelope line (`From sender date`) first. It is
-/// not part of the mail: kept, it would make the bytes, and so a synthetic
-/// Message-ID, differ from the same mail read from the list's archive.
-fn strip_envelope(mut raw: Vec<u8>) -> Vec<u8> {
-    if raw.starts_with(b"From ") {
-        let end = raw
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(raw.len(), |i| i + 1);
-        raw.drain(..end);
-    }
-    raw
-}
-
 fn cursor_text(cursor: &InboxCursor) -> String {
     serde_json::to_string(cursor).unwrap_or_default()
 }
@@ -538,23 +580,5 @@ fn store_err(label: &str, error: patchgate_store::Error) -> IngestError {
     IngestError::Store {
         source_label: label.to_string(),
         error,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_envelope;
-
-    #[test]
-    fn envelope_line_from_an_mta_is_not_part_of_the_mail() {
-        let mail = b"Subject: x\n\nbody\n".to_vec();
-        let mut piped = b"From list@example.org Mon Jan  1 00:00:00 2024\n".to_vec();
-        piped.extend_from_slice(&mail);
-        assert_eq!(strip_envelope(piped), mail);
-        assert_eq!(
-            strip_envelope(mail.clone()),
-            mail,
-            "a mail without one is unchanged"
-        );
     }
 }

@@ -83,6 +83,9 @@ impl PublicInbox {
             return Err(GitError::NotAnInbox { path: dir });
         }
         epochs.sort();
+        for (_, repo) in &epochs {
+            check_epoch(repo, &env)?;
+        }
         Ok(PublicInbox { dir, epochs, env })
     }
 
@@ -108,6 +111,34 @@ impl PublicInbox {
             failed: false,
         }
     }
+}
+
+/// Fail unless `repo` is itself a git repository. git run in a folder that
+/// is none looks for one around it, so an epoch that was never cloned, or
+/// is an empty folder, would otherwise read as an epoch without messages,
+/// or as the history of whatever repository holds the archive.
+fn check_epoch(repo: &Path, env: &GitEnv) -> Result<()> {
+    let out = env
+        .command(repo)
+        .args(["rev-parse", "--absolute-git-dir"])
+        .output()?;
+    let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let same = |found: &str| match (Path::new(found).canonicalize(), repo.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if out.status.success() && same(&found) {
+        return Ok(());
+    }
+    let detail = if out.status.success() {
+        format!("git finds the repository {found} around it instead")
+    } else {
+        String::from_utf8_lossy(&out.stderr).trim().to_string()
+    };
+    Err(GitError::NotAnEpoch {
+        path: repo.to_path_buf(),
+        detail,
+    })
 }
 
 /// Iterator over new messages; see [`PublicInbox::messages_since`].

@@ -6,9 +6,14 @@
 //! one needs unescaping; [`Splitter`] does the same over any reader.
 //!
 //! A `From ` line starts a new message when it stands at the start of the
-//! file, after a blank line, or when it has the shape of an envelope line
-//! (`From sender Mon Jan  1 00:00:00 2001`); the blank line that mbox writers
-//! put between messages is not part of either message. `>From `, `>>From `…
+//! file or has the shape of an envelope line (`From sender Mon Jan  1
+//! 00:00:00 2001`). Only when the file's first envelope line has no such
+//! shape (`From sender` alone, as some writers put) does a `From ` line
+//! after a blank line start one too: every real writer (public-inbox, an MTA,
+//! `git format-patch`, mutt) dates its envelope lines, and then a body line
+//! such as "From here on…" that a mail delivered unescaped (an MTA pipe)
+//! stays in its mail, as git mailsplit keeps it. The blank line that mbox
+//! writers put between messages is not part of either message. `>From `, `>>From `…
 //! lose one `>` (mboxrd); in mboxo files this also restores the escaped
 //! `From ` lines, the only ambiguity being an original `>From ` line, which is
 //! rare and harmless. A file that does not start with `From ` is one message.
@@ -22,16 +27,19 @@ use memchr::memmem;
 pub fn split(data: &[u8]) -> Split<'_> {
     let start = skip_blank_lines(data);
     if data[start..].starts_with(b"From ") {
+        let first = line_end(data, start);
         Split {
             data,
-            pos: line_end(data, start),
+            pos: first,
             whole: false,
+            dated: is_envelope_line(trim_eol(&data[start..first])),
         }
     } else {
         Split {
             data,
             pos: if data.is_empty() { 0 } else { start },
             whole: true,
+            dated: false,
         }
     }
 }
@@ -44,6 +52,8 @@ pub struct Split<'a> {
     pos: usize,
     /// The data has no envelope lines: it is one message, unescaped as is.
     whole: bool,
+    /// The first envelope line is dated: only dated lines separate.
+    dated: bool,
 }
 
 impl<'a> Iterator for Split<'a> {
@@ -59,7 +69,7 @@ impl<'a> Iterator for Split<'a> {
         }
         while self.pos < data.len() {
             let start = self.pos;
-            let (end, next) = match find_separator(data, start) {
+            let (end, next) = match find_separator(data, start, self.dated) {
                 Some(sep) => (sep, line_end(data, sep)),
                 None => (data.len(), data.len()),
             };
@@ -75,18 +85,31 @@ impl<'a> Iterator for Split<'a> {
 
 /// The start of the next envelope line at or after `from`, which is itself a
 /// line start.
-fn find_separator(data: &[u8], from: usize) -> Option<usize> {
-    if data[from..].starts_with(b"From ") {
+fn find_separator(data: &[u8], from: usize, dated: bool) -> Option<usize> {
+    if data[from..].starts_with(b"From ") && (!dated || is_separator(data, from, dated)) {
         return Some(from);
     }
     let hay = &data[from..];
     for hit in memmem::find_iter(hay, b"\nFrom ") {
         let line = from + hit + 1;
-        if after_blank_line(data, line) || is_envelope_line(&data[line..line_end(data, line)]) {
+        if is_separator(data, line, dated) {
             return Some(line);
         }
     }
     None
+}
+
+/// Whether the `From ` line at `line` starts a message; see the module
+/// documentation.
+fn is_separator(data: &[u8], line: usize, dated: bool) -> bool {
+    is_envelope_line(trim_eol(&data[line..line_end(data, line)]))
+        || (!dated && after_blank_line(data, line))
+}
+
+/// A line without its LF or CRLF.
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// Whether the line starting at `line` follows an empty line.
@@ -211,6 +234,8 @@ pub struct Splitter<R> {
     scanned: usize,
     started: bool,
     whole: bool,
+    /// The first envelope line is dated: only dated lines separate.
+    dated: bool,
     eof: bool,
     done: bool,
     /// The largest message handed out whole; see [`Splitter::with_limit`].
@@ -222,6 +247,10 @@ pub struct Splitter<R> {
     cut: Option<(Vec<u8>, u64)>,
     /// The whole size of the last message handed out, when it was cut.
     last_cut: Option<u64>,
+    /// See [`Splitter::single_verbatim`].
+    single_verbatim: bool,
+    /// Messages handed out so far.
+    handed: u64,
 }
 
 /// Bytes read at a time.
@@ -246,13 +275,25 @@ impl<R: io::Read> Splitter<R> {
             scanned: 0,
             started: false,
             whole: false,
+            dated: false,
             eof: false,
             done: false,
             limit: usize::MAX,
             head: 0,
             cut: None,
             last_cut: None,
+            single_verbatim: false,
+            handed: 0,
         }
+    }
+
+    /// Hand out the message of an input that holds only one after its
+    /// envelope line exactly as it is, without undoing `>From ` escapes or
+    /// dropping a final blank line: such input is what an MTA pipes (or
+    /// `git format-patch` writes), and neither escapes.
+    pub fn single_verbatim(mut self) -> Self {
+        self.single_verbatim = true;
+        self
     }
 
     /// Hand out no message over `limit` bytes whole: such a message comes
@@ -356,6 +397,7 @@ impl<R: io::Read> Splitter<R> {
                     self.base = skip;
                 } else {
                     let end = line_end(&self.buf, skip);
+                    self.dated = is_envelope_line(trim_eol(&self.buf[skip..end]));
                     if end == self.buf.len() && !self.buf.ends_with(b"\n") {
                         // An envelope line and nothing after it.
                         self.done = true;
@@ -381,11 +423,12 @@ impl<R: io::Read> Splitter<R> {
                 return Scan::NeedMore(self.base);
             }
             if rest.starts_with(b"From ") {
-                return if complete(from) {
-                    Scan::Found(from)
-                } else {
-                    Scan::NeedMore(self.base)
-                };
+                if !complete(from) {
+                    return Scan::NeedMore(self.base);
+                }
+                if is_separator(buf, from, self.dated) {
+                    return Scan::Found(from);
+                }
             }
         }
         let search = self.scanned.max(from);
@@ -395,7 +438,7 @@ impl<R: io::Read> Splitter<R> {
             if !complete(line) {
                 return Scan::NeedMore(lf);
             }
-            if after_blank_line(buf, line) || is_envelope_line(&buf[line..line_end(buf, line)]) {
+            if is_separator(buf, line, self.dated) {
                 return Scan::Found(line);
             }
         }
@@ -452,6 +495,7 @@ impl<R: io::Read> Iterator for Splitter<R> {
             match self.find_next() {
                 Scan::Found(line) => {
                     let message = self.take(self.base + 1, line);
+                    self.handed += u64::from(message.is_some());
                     self.base = line_end(&self.buf, line) - 1;
                     self.scanned = self.base;
                     if let Some(m) = message {
@@ -472,6 +516,12 @@ impl<R: io::Read> Iterator for Splitter<R> {
                     self.done = true;
                     let start = (self.base + 1).min(self.buf.len());
                     let end = self.buf.len();
+                    if self.single_verbatim && self.handed == 0 && self.cut.is_none() {
+                        let message = &self.buf[start..end];
+                        if message.len() <= self.limit {
+                            return (!message.is_empty()).then(|| Ok(message.to_vec()));
+                        }
+                    }
                     return self.take(start, end).map(Ok);
                 }
             }
@@ -497,6 +547,36 @@ mod tests {
     fn from_inside_a_paragraph_does_not_split() {
         let m = all(b"From a\nA: 1\n\nline\nFrom here on\n");
         assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn with_dated_envelopes_an_undated_from_line_after_a_blank_stays_in_its_mail() {
+        let data: &[u8] = b"From a@b Mon Sep 17 00:00:00 2001\nA: 1\n\nx\n\nFrom here on\n\nFrom c@d Mon Sep 17 00:00:00 2001\nB: 2\n";
+        let m = all(data);
+        assert_eq!(
+            m,
+            [b"A: 1\n\nx\n\nFrom here on\n".to_vec(), b"B: 2\n".to_vec()]
+        );
+        let from_reader: Vec<Vec<u8>> =
+            Splitter::new(data).map(|m| m.unwrap_or_default()).collect();
+        assert_eq!(from_reader, m);
+    }
+
+    #[test]
+    fn a_single_message_can_be_kept_verbatim_and_an_mbox_is_still_unescaped() {
+        let one: &[u8] = b"From a@b Mon Sep 17 00:00:00 2001\nA: 1\n\n>From x\n\n";
+        let got: Vec<Vec<u8>> = Splitter::new(one)
+            .single_verbatim()
+            .map(|m| m.unwrap_or_default())
+            .collect();
+        assert_eq!(got, [b"A: 1\n\n>From x\n\n".to_vec()]);
+        let two: &[u8] = b"From a@b Mon Sep 17 00:00:00 2001\nA: 1\n\n>From x\n\nFrom a@b Mon Sep 17 00:00:00 2001\nB: 2\n\n>From y\n";
+        let got: Vec<Vec<u8>> = Splitter::new(two)
+            .single_verbatim()
+            .map(|m| m.unwrap_or_default())
+            .collect();
+        assert_eq!(got, all(two));
+        assert_eq!(got[1], b"B: 2\n\nFrom y\n");
     }
 
     #[test]

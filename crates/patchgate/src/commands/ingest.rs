@@ -8,15 +8,18 @@ use std::time::{Duration, Instant};
 
 /// Read mail from mbox files, Maildirs, public-inbox archives or stdin.
 ///
-/// Each SOURCE is an mbox file (mboxo or mboxrd), a Maildir (a folder with
-/// cur/ and new/), a public-inbox v2 archive (the folder holding git/0.git,
-/// git/1.git, ...; a second run reads only new commits), or `-` for one
-/// message on stdin as an MTA pipes it. Reading the same mail twice changes
-/// nothing. Messages that cannot be used are kept with their reason and
-/// counted; ingest fails only when a source cannot be read at all.
+/// Each SOURCE is an mbox file (mboxo or mboxrd, gzipped or not, also a pipe
+/// such as <(zcat list.mbox.gz)), a Maildir (a folder with cur/ and new/), a
+/// public-inbox v2 archive (the folder holding git/0.git, git/1.git, ...; a
+/// second run reads only new commits), or `-` for stdin: an mbox when it
+/// starts with a `From ` line (`cat list.mbox | patchgate ingest -`), else
+/// one message as an MTA pipes it. Reading the same mail twice changes
+/// nothing. Messages that cannot be used (not mail, over 64 MiB, a Maildir
+/// entry that is no file) are reported with their reason and counted;
+/// ingest fails only when a source cannot be read at all.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// mbox file, Maildir, public-inbox archive, or - for stdin.
+    /// mbox file (.gz too), Maildir, public-inbox archive, or - for stdin.
     #[arg(required = true)]
     sources: Vec<String>,
     /// Print the summary as JSON.
@@ -46,10 +49,31 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
 pub fn ingest_sources(ctx: &mut Context, sources: &[SourceRef]) -> anyhow::Result<Summary> {
     let mut bar = Bar::default();
     let mut ingester = Ingester::new(ctx.store.as_mut(), &mut bar);
+    // A source that fails part way (a gzip file cut short) keeps what was
+    // read before the fault, and the other sources are still read: the
+    // mail is assembled before the failure is reported.
+    let mut failed = Vec::new();
     for s in sources {
-        ingester.ingest(s)?;
+        if let Err(e) = ingester.ingest(s) {
+            failed.push(anyhow::Error::from(e));
+        }
     }
-    Ok(ingester.finish(super::now())?)
+    let summary = ingester.finish(super::now())?;
+    let Some(first) = failed.pop() else {
+        return Ok(summary);
+    };
+    for e in &failed {
+        eprintln!("error: {e:#}");
+    }
+    Err(first.context(format!(
+        "{} read and stored before this failure",
+        plural(summary.read, "message", "messages")
+    )))
+}
+
+/// `n` with the noun in the number it takes: "1 message", "2 messages".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Human summary on stdout.
