@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 mod diff;
+mod flowed;
 pub mod mbox;
 mod mime;
 mod parse;

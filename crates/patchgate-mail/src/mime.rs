@@ -48,7 +48,10 @@ pub(crate) fn collect(mail: &mail_parser::Message<'_>, problems: &mut Vec<String
         let typed_patch = PATCH_TYPES.contains(&ctype.as_str());
         match &part.body {
             PartType::Text(text) => {
-                let text = normalize(text);
+                let text = match flowed(part) {
+                    Some(delsp) => unflow(&normalize(text), delsp),
+                    None => normalize(text),
+                };
                 if named_patch || typed_patch {
                     parts.patches.push(text);
                 } else if ctype == "text/plain" && !attachment {
@@ -83,6 +86,31 @@ pub(crate) fn collect(mail: &mail_parser::Message<'_>, problems: &mut Vec<String
     }
     parts.text = texts.join("\n");
     parts
+}
+
+/// `Some(delsp)` when the part is `format=flowed`.
+fn flowed(part: &MessagePart<'_>) -> Option<bool> {
+    let ct = part.content_type()?;
+    let format = ct.attribute("format")?;
+    if !format.eq_ignore_ascii_case("flowed") {
+        return None;
+    }
+    Some(
+        ct.attribute("delsp")
+            .is_some_and(|d| d.eq_ignore_ascii_case("yes")),
+    )
+}
+
+/// A flowed text that holds a diff is read as `git am` reads it, so the
+/// patch handed to git is the one git would take from the posted mail;
+/// any other as a mail client shows it.
+fn unflow(text: &str, delsp: bool) -> String {
+    let as_git = crate::flowed::decode_like_git(text, delsp);
+    if crate::diff::find(&as_git).is_some() {
+        as_git
+    } else {
+        crate::flowed::decode(text, delsp)
+    }
 }
 
 /// `type/subtype` in lower case; a part without Content-Type is text/plain

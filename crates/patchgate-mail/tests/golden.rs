@@ -235,3 +235,42 @@ fn envelope_line_of_a_single_entry_is_not_a_header() {
     assert_eq!(m.id, "crlf-1@example.org");
     assert_eq!(m.kind, Kind::Patch);
 }
+
+/// The commit message of the two flowed fixtures, as `git am` records it.
+const FLOWED_MESSAGE: &str = "This is a long paragraph that a mail client wrapped at seventy-two columns, so it arrives as several lines with soft breaks between them.\n\nFrom here on, add() never overflows:\n    add(INT_MAX, 1) == INT_MAX\n\nSigned-off-by: Flo Wed <flo@example.org>";
+
+#[test]
+fn flowed_patch_is_unstuffed_and_joined_as_git_am_reads_it() {
+    for name in ["flowed-patch.eml", "flowed-delsp-patch.eml"] {
+        let m = load(name);
+        assert_eq!(m.kind, Kind::Patch, "{name}");
+        assert_eq!(m.body, FLOWED_MESSAGE, "{name}");
+        let diff = m.diff.as_deref().unwrap_or_default();
+        assert!(
+            diff.contains("\n int add(int a, int b)\n {\n+    if (b > 0"),
+            "{name}: context lines keep one space:\n{diff}"
+        );
+        assert_eq!(m.files, ["lib.c"], "{name}");
+        assert_eq!(names(&m), ["Signed-off-by"], "{name}");
+    }
+}
+
+#[test]
+fn flowed_reply_keeps_quotes_apart_and_finds_the_trailer_on_its_line() {
+    let raw = b"From: R <r@example.org>\nSubject: Re: [PATCH] x\nMessage-ID: <r@x>\nIn-Reply-To: <p@x>\nContent-Type: text/plain; format=flowed; delsp=yes\n\n> Signed-off-by: Someone Else  \n> <else@example.org>\nLooks good to me,  \nthanks.\n\nReviewed-by: Rita Reviewer  \n<r@example.org>\n";
+    let m = parse(raw);
+    assert_eq!(m.kind, Kind::Reply);
+    assert!(m.body.contains("Looks good to me, thanks."), "{}", m.body);
+    assert!(
+        m.body
+            .starts_with("> Signed-off-by: Someone Else <else@example.org>\n"),
+        "{}",
+        m.body
+    );
+    let got: Vec<(&str, &str)> = m
+        .trailers
+        .iter()
+        .map(|t| (t.name.as_str(), t.value.as_str()))
+        .collect();
+    assert_eq!(got, [("Reviewed-by", "Rita Reviewer <r@example.org>")]);
+}
