@@ -426,7 +426,7 @@ impl<R: io::Read> Splitter<R> {
                 if !complete(from) {
                     return Scan::NeedMore(self.base);
                 }
-                if is_separator(buf, from, self.dated) {
+                if !self.dated || is_separator(buf, from, self.dated) {
                     return Scan::Found(from);
                 }
             }
