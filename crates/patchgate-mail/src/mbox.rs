@@ -140,6 +140,56 @@ fn is_envelope_line(line: &[u8]) -> bool {
     })
 }
 
+/// Whether git mailsplit takes `line` (its LF included) for the envelope
+/// line of a new message, as its `is_from_line` decides: `From `, then, at
+/// the last colon before the line's final byte, `d:dd` and `:dd`, and a
+/// number above 90 (a year) three bytes after that colon. It looks at no
+/// blank line before, so a commit message line of that shape cuts a mail
+/// handed to plain `git am` in two.
+pub fn is_git_from_line(line: &[u8]) -> bool {
+    let len = line.len();
+    if len < 20 || !line.starts_with(b"From ") {
+        return false;
+    }
+    let mut colon = len - 2;
+    loop {
+        if colon < 5 {
+            return false;
+        }
+        colon -= 1;
+        if line[colon] == b':' {
+            break;
+        }
+    }
+    let digit = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+    let time = [colon - 4, colon - 2, colon - 1, colon + 1, colon + 2];
+    if !time.into_iter().all(digit) {
+        return false;
+    }
+    year(&line[(colon + 3).min(len)..]) > 90
+}
+
+/// What C's `strtol(s, NULL, 10)` reads at the start of `s`, saturated.
+fn year(s: &[u8]) -> i64 {
+    let s = s.trim_ascii_start();
+    let (negative, s) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = s
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    if negative {
+        -n
+    } else {
+        n
+    }
+}
+
 /// One past the end of the line starting at `start` (its LF included).
 fn line_end(data: &[u8], start: usize) -> usize {
     memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1)
@@ -577,6 +627,19 @@ mod tests {
             .collect();
         assert_eq!(got, all(two));
         assert_eq!(got[1], b"B: 2\n\nFrom y\n");
+    }
+
+    #[test]
+    fn git_from_line_is_what_git_mailsplit_takes_for_an_envelope() {
+        assert!(is_git_from_line(b"From 1234 Mon Sep 17 00:00:00 2001\n"));
+        assert!(is_git_from_line(
+            b"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
+        ));
+        assert!(is_git_from_line(b"From then on 10:30:00 1999 it ran\n"));
+        assert!(!is_git_from_line(b"From here on, it runs:\n"));
+        assert!(!is_git_from_line(b"From 1234 Mon Sep 17 00:00:00 0001\n"));
+        assert!(!is_git_from_line(b">From 1234 Mon Sep 17 00:00:00 2001\n"));
+        assert!(!is_git_from_line(b"From a 1:00\n"));
     }
 
     #[test]

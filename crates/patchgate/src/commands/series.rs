@@ -190,15 +190,37 @@ fn mbox(ctx: &Context, a: MboxArgs) -> anyhow::Result<()> {
         .store
         .series_detail(id)?
         .ok_or_else(|| anyhow!("series {id} vanished while reading it"))?;
-    let out = patchgate_core::series_mbox::series_mbox(ctx.store.as_ref(), &d)?;
+    let out = patchgate_core::series_mbox::received_mbox(ctx.store.as_ref(), &d)?;
+    let s = &d.series;
+    if !s.missing.is_empty() {
+        let missing: Vec<String> = s.missing.iter().map(u32::to_string).collect();
+        let received: Vec<String> = d.patches.iter().map(|p| p.index.to_string()).collect();
+        eprintln!(
+            "warning: series {id} is incomplete: {} {} of {} not received; the mbox holds \
+             only {} ({}), which may not apply without the missing ones",
+            if missing.len() == 1 {
+                "patch"
+            } else {
+                "patches"
+            },
+            missing.join(", "),
+            s.total,
+            crate::commands::ingest::plural(d.patches.len() as u64, "patch", "patches"),
+            if received.is_empty() {
+                "none".to_string()
+            } else {
+                received.join(", ")
+            },
+        );
+    }
     match a.output {
         Some(path) => std::fs::write(&path, &out)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().lock().write_all(&out)?,
     }
     eprintln!(
-        "series {id}: {} patches, collected trailers applied",
-        d.patches.len()
+        "series {id}: {}, collected trailers applied",
+        crate::commands::ingest::plural(d.patches.len() as u64, "patch", "patches")
     );
     Ok(())
 }

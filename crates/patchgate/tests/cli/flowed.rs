@@ -56,7 +56,7 @@ fn a_flowed_patch_applies_from_series_mbox_as_git_am_applies_the_posted_mail() {
         );
         dir.ingest(&[&fixture(name)]);
         let mbox = dir.ok(&["series", "mbox", id]).stdout_bytes;
-        let got = am(&dir, "patchgate", &mbox, &["--patch-format=mboxrd"]);
+        let got = am(&dir, "patchgate", &mbox, &[]);
         assert_eq!(got, want, "{name}");
     }
 }

@@ -51,11 +51,7 @@ fn am_greet(dir: &Dir, name: &str) -> String {
     std::fs::create_dir_all(&repo).expect("repo folder");
     git(&repo, &["init", "-q", "-b", "master"]);
     git(&repo, &["commit", "-q", "--allow-empty", "-m", "base"]);
-    git_with_stdin(
-        &repo,
-        &["am", "-q", "--patch-format=mboxrd"],
-        Some(mbox.as_slice()),
-    );
+    git_with_stdin(&repo, &["am", "-q"], Some(mbox.as_slice()));
     let hello = std::fs::read_to_string(repo.join("hello.txt")).expect("hello.txt applied");
     assert_eq!(hello, "hello\nworld\n");
     let goodbye = std::fs::read_to_string(repo.join("goodbye.txt")).expect("goodbye.txt applied");
@@ -452,4 +448,65 @@ fn a_public_inbox_epoch_that_is_no_git_repository_exits_2_naming_it() {
         .run(&["ingest", inbox.to_str().expect("utf-8 path")])
         .code(2);
     assert!(out.stderr.contains(&epoch), "{}", out.stderr);
+}
+
+/// A commit message whose lines an mbox can mistake: one starting `From `,
+/// one starting `>From `, and one git mailsplit would take for an envelope.
+const TRICKY_MESSAGE: &str = "greet: say it twice\n\n\
+From here on, the greeting is said twice.\n\
+>From a quoted reply: say it again.\n\
+From then on 10:30:00 1999 it ran, a line shaped like an envelope.\n\n\
+Signed-off-by: Ada Lovelace <ada@example.org>\n";
+
+#[test]
+fn series_mbox_applies_with_plain_git_am_keeping_every_from_line_byte_for_byte() {
+    let dir = Dir::new();
+    let repo = dir.path().join("posted");
+    std::fs::create_dir_all(&repo).expect("repo folder");
+    git(&repo, &["init", "-q", "-b", "master"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "base"]);
+    std::fs::write(repo.join("twice.txt"), "hello\nhello\n").expect("file");
+    git(&repo, &["add", "twice.txt"]);
+    git(&repo, &["commit", "-q", "-m", TRICKY_MESSAGE]);
+    let patch = git(
+        &repo,
+        &[
+            "format-patch",
+            "-1",
+            "--stdout",
+            "--add-header=Message-ID: <tricky@example.org>",
+        ],
+    );
+    // The list archives it as mboxrd, envelope line its own.
+    let posted = patch.split_once('\n').expect("an envelope line").1;
+    let archive = dir.write("list.mbox", Envelope::ALL[0].mbox(&[posted.to_string()]));
+    dir.ingest(&[&archive]);
+    let mbox = dir
+        .ok(&["series", "mbox", "tricky@example.org"])
+        .stdout_bytes;
+
+    let applied = dir.path().join("applied");
+    std::fs::create_dir_all(&applied).expect("repo folder");
+    git(&applied, &["init", "-q", "-b", "master"]);
+    git(&applied, &["commit", "-q", "--allow-empty", "-m", "base"]);
+    git_with_stdin(&applied, &["am", "-q"], Some(&mbox));
+    assert_eq!(
+        git(&applied, &["log", "-1", "--format=%B"]),
+        git(&repo, &["log", "-1", "--format=%B"]),
+        "the commit message changed on its way through series mbox"
+    );
+    let id = |r: &Path| {
+        let show = git(r, &["show", "HEAD"]);
+        git_with_stdin(r, &["patch-id", "--stable"], Some(show.as_bytes()))
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(id(&applied), id(&repo));
+    assert_eq!(
+        git(&applied, &["rev-list", "--count", "HEAD"]).trim(),
+        "2",
+        "one commit, not a mail cut in two"
+    );
 }
