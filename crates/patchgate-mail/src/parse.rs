@@ -115,7 +115,14 @@ pub fn parse(raw: &[u8]) -> Message {
     if subject_text.is_empty() {
         problems.push("no Subject".to_string());
     }
-    let prefix = subject::parse(&subject_text);
+    let (prefix, over) = subject::parse_noting(&subject_text);
+    if let Some((i, n)) = over {
+        problems.push(format!(
+            "the subject numbers this mail {i} of {n}, more than the {} patches a series is \
+             believed to have; it is read as one unnumbered patch",
+            subject::MAX_COUNT
+        ));
+    }
 
     let parts = mime::collect(&mail, &mut problems);
     let content = read_content(&parts, &prefix, in_reply_to.is_some());

@@ -104,8 +104,10 @@ pub struct SeriesRecord {
     /// The cover letter's Message-ID, else the first patch's.
     pub message_id: String,
     pub total: u32,
+    /// How many of patches 1..=total arrived.
+    pub received: u32,
     /// Earliest `Date:` among its mails, Unix seconds.
-    pub received: Option<i64>,
+    pub date: Option<i64>,
     pub complete: bool,
     pub missing: Vec<u32>,
     pub tags: Vec<String>,

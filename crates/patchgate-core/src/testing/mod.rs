@@ -218,12 +218,12 @@ impl Tester<'_> {
             committer_email: "patchgate@localhost".into(),
             // The posting date as committer date makes the applied commits
             // the same every time, so their runs are found again.
-            committer_date: detail.series.received.map(|t| format!("@{t} +0000")),
+            committer_date: detail.series.date.map(|t| format!("@{t} +0000")),
         };
         let candidates = apply::Candidates {
             base_commit: detail.series.base_commit.as_deref(),
             branches: &tree.bases,
-            posted: detail.series.received,
+            posted: detail.series.date,
         };
         let label = format!("series-{id}");
         let applied = match apply::apply(&mirror, &jobs, &label, &mbox, &options, &candidates)? {

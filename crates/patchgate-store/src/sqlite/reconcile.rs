@@ -455,7 +455,7 @@ fn write_fields(
             message_id,
             s.cover,
             s.total,
-            s.received,
+            s.date,
             s.complete,
             missing,
             tags,

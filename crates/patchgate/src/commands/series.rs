@@ -78,7 +78,7 @@ fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
         topic: None,
         limit: None,
     })?;
-    series.sort_by(|x, y| y.received.cmp(&x.received).then(y.id.cmp(&x.id)));
+    series.sort_by(|x, y| y.date.cmp(&x.date).then(y.id.cmp(&x.id)));
     if let Some(n) = a.limit {
         series.truncate(n);
     }
@@ -87,7 +87,7 @@ fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut t = Table::new(&[
-        "ID", "TOPIC", "VER", "PATCHES", "STATE", "RECEIVED", "AUTHOR", "SUBJECT",
+        "ID", "TOPIC", "VER", "PATCHES", "STATE", "DATE", "AUTHOR", "SUBJECT",
     ]);
     for s in &series {
         t.row(vec![
@@ -96,7 +96,7 @@ fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
             format!("v{}", s.version),
             patches_cell(s),
             state_cell(s),
-            date(s.received),
+            date(s.date),
             s.author.name.clone(),
             s.subject.clone(),
         ]);
@@ -107,11 +107,10 @@ fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
 }
 
 fn patches_cell(s: &SeriesRecord) -> String {
-    let have = s.total as usize - s.missing.len();
     if s.complete {
         s.total.to_string()
     } else {
-        format!("{have}/{}", s.total)
+        format!("{}/{}", s.received, s.total)
     }
 }
 
@@ -136,7 +135,7 @@ fn show(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
     println!("Series {}: {}", s.id, s.subject);
     println!("  version   v{} of topic {}", s.version, s.topic);
     println!("  author    {} <{}>", s.author.name, s.author.email);
-    println!("  received  {}", date(s.received));
+    println!("  date      {}", date(s.date));
     println!("  state     {}", state_cell(s));
     if s.complete {
         println!("  patches   {} (complete)", s.total);
@@ -144,7 +143,7 @@ fn show(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
         let missing: Vec<String> = s.missing.iter().map(u32::to_string).collect();
         println!(
             "  patches   {} of {}; missing {}",
-            s.total as usize - s.missing.len(),
+            s.received,
             s.total,
             missing.join(", ")
         );
