@@ -69,7 +69,8 @@ pub struct AssemblyChanges {
     /// Stored series whose record changed (members, trailers, fields),
     /// not counting those only superseded.
     pub updated: usize,
-    /// Series that became superseded by a newer revision.
+    /// Series that became superseded by a newer revision, new ones born
+    /// superseded (both revisions in one batch) included.
     pub superseded: usize,
     /// Series assembled exactly as stored.
     pub unchanged: usize,
