@@ -67,13 +67,8 @@ pub fn ingest_sources(ctx: &mut Context, sources: &[SourceRef]) -> anyhow::Resul
     }
     Err(first.context(format!(
         "{} read and stored before this failure",
-        plural(summary.read, "message", "messages")
+        super::plural(summary.read, "message", "messages")
     )))
-}
-
-/// `n` with the noun in the number it takes: "1 message", "2 messages".
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Human summary on stdout.
@@ -85,8 +80,8 @@ pub fn print_summary(s: &Summary, elapsed: Duration) {
         0.0
     };
     println!(
-        "read {} messages in {:.2}s ({:.0}/s): {} new, {} already stored, {} unusable",
-        s.read,
+        "read {} in {:.2}s ({:.0}/s): {} new, {} already stored, {} unusable",
+        super::plural(s.read, "message", "messages"),
         secs,
         rate,
         s.new,
@@ -148,7 +143,8 @@ impl Progress for Bar {
             } else {
                 0.0
             };
-            bar.set_message(format!("{} messages, {rate:.0} msg/s", self.messages));
+            let read = super::plural(self.messages, "message", "messages");
+            bar.set_message(format!("{read}, {rate:.0} msg/s"));
         }
     }
 

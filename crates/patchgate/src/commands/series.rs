@@ -204,7 +204,7 @@ fn mbox(ctx: &Context, a: MboxArgs) -> anyhow::Result<()> {
             },
             missing.join(", "),
             s.total,
-            crate::commands::ingest::plural(d.patches.len() as u64, "patch", "patches"),
+            super::plural(d.patches.len() as u64, "patch", "patches"),
             if received.is_empty() {
                 "none".to_string()
             } else {
@@ -219,7 +219,7 @@ fn mbox(ctx: &Context, a: MboxArgs) -> anyhow::Result<()> {
     }
     eprintln!(
         "series {id}: {}, collected trailers applied",
-        crate::commands::ingest::plural(d.patches.len() as u64, "patch", "patches")
+        super::plural(d.patches.len() as u64, "patch", "patches")
     );
     Ok(())
 }
