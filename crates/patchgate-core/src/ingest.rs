@@ -102,6 +102,16 @@ pub fn detect(arg: &str) -> Result<SourceRef, IngestError> {
     })?;
     let kind = if meta.is_file() || is_pipe(&meta) {
         SourceKind::Mbox
+    } else if !meta.is_dir() {
+        // A device such as /dev/zero would be read for ever.
+        return Err(IngestError::Unknown {
+            path,
+            why: format!(
+                "{}, not a mail source; give an mbox file (or a pipe), a Maildir, \
+                 a public-inbox archive or - for stdin",
+                file_kind(&meta)
+            ),
+        });
     } else if path.join("cur").is_dir() || path.join("new").is_dir() {
         SourceKind::Maildir
     } else if path.join("git").join("0.git").is_dir()

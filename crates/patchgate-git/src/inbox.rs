@@ -123,8 +123,10 @@ fn check_epoch(repo: &Path, env: &GitEnv) -> Result<()> {
         .args(["rev-parse", "--absolute-git-dir"])
         .output()?;
     let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // A bare epoch is its own git directory; one cloned with a work tree
+    // has it in `.git`.
     let same = |found: &str| match (Path::new(found).canonicalize(), repo.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
+        (Ok(a), Ok(b)) => a == b || a == b.join(".git"),
         _ => false,
     };
     if out.status.success() && same(&found) {

@@ -158,3 +158,11 @@ fn a_message_over_64_mib_is_kept_as_unusable_with_the_reason() {
     assert_eq!(text(&unusable[0], "message_id"), GREET_1);
     assert!(text(&unusable[0], "reason").contains("over the limit"));
 }
+
+#[test]
+fn a_device_given_as_a_source_exits_2_naming_it_not_read_for_ever() {
+    let dir = Dir::new();
+    let out = dir.run_within(60, &["ingest", "/dev/zero"]).code(2);
+    assert!(out.stderr.contains("/dev/zero"), "{}", out.stderr);
+    assert!(out.stderr.contains("a character device"), "{}", out.stderr);
+}

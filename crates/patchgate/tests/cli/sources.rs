@@ -448,6 +448,11 @@ fn a_public_inbox_epoch_that_is_no_git_repository_exits_2_naming_it() {
         .run(&["ingest", inbox.to_str().expect("utf-8 path")])
         .code(2);
     assert!(out.stderr.contains(&epoch), "{}", out.stderr);
+
+    // An epoch cloned with a work tree is still a repository.
+    git(&inbox.join("git/0.git"), &["init", "-q"]);
+    let summary = dir.ingest(&[&inbox]);
+    assert_eq!(counts(&summary), (0, 0, 0, 0), "{summary:#}");
 }
 
 /// A commit message whose lines an mbox can mistake: one starting `From `,
