@@ -380,7 +380,9 @@ impl<'a> Ingester<'a> {
             path: source.path.clone(),
             source: error,
         };
-        let inbox = patchgate_git::PublicInbox::open(&source.path).map_err(git)?;
+        let inbox = patchgate_git::PublicInbox::open(&source.path)
+            .map_err(git)?
+            .limit(MAX_MESSAGE, OVERSIZE_HEAD);
         // One cursor per archive: the last commit read in each epoch.
         let key = format!("public-inbox:{}", inbox.dir().display());
         let since: InboxCursor = match self.store.cursor(&key).map_err(|e| store_err(label, e))? {
@@ -394,9 +396,20 @@ impl<'a> Ingester<'a> {
         let mut moved = false;
         while let Some(item) = messages.next() {
             let item = item.map_err(git)?;
-            let n = item.raw.len() as u64;
-            self.queue(item.raw);
-            self.progress.advance(1, n);
+            match item.cut {
+                Some(size) => {
+                    let message =
+                        patchgate_mail::parse_oversize(&item.raw, size, MAX_MESSAGE as u64);
+                    self.batch.push((item.raw, message));
+                    self.summary.read += 1;
+                    self.progress.advance(1, size);
+                }
+                None => {
+                    let n = item.raw.len() as u64;
+                    self.queue(item.raw);
+                    self.progress.advance(1, n);
+                }
+            }
             moved = true;
             if self.batch.len() >= BATCH {
                 let cursor = cursor_text(messages.cursor());

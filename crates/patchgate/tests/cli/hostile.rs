@@ -166,3 +166,21 @@ fn a_device_given_as_a_source_exits_2_naming_it_not_read_for_ever() {
     assert!(out.stderr.contains("/dev/zero"), "{}", out.stderr);
     assert!(out.stderr.contains("a character device"), "{}", out.stderr);
 }
+
+#[test]
+fn a_message_over_64_mib_in_a_public_inbox_is_kept_as_unusable_by_its_head() {
+    let dir = Dir::new();
+    let greet = mails::greet();
+    let huge = String::from_utf8(huge_mail((64 << 20) + 1)).expect("ASCII mail");
+    let inbox = dir.path().join("lore");
+    crate::sources::inbox_append(
+        &inbox.join("git/0.git"),
+        &[Some(&greet[0]), Some(&huge), Some(&greet[2])],
+    );
+    let summary = dir.ingest(&[&inbox]);
+    assert_eq!(num(&summary, "new"), 3, "{summary:#}");
+    let unusable = summary["unusable"].as_array().expect("a list");
+    assert_eq!(unusable.len(), 1, "{summary:#}");
+    assert_eq!(text(&unusable[0], "message_id"), GREET_1);
+    assert!(text(&unusable[0], "reason").contains("over the limit"));
+}

@@ -121,7 +121,7 @@ fn maildir_messages_in_cur_and_new_are_read_and_dot_files_skipped() {
 /// Append commits to the bare epoch repository `repo`, as public-inbox
 /// writes them: `Some(mail)` adds the message as the blob `m`, `None`
 /// removes it (a message deleted from the archive).
-fn inbox_append(repo: &Path, commits: &[Option<&str>]) {
+pub(crate) fn inbox_append(repo: &Path, commits: &[Option<&str>]) {
     if !repo.exists() {
         std::fs::create_dir_all(repo).expect("epoch folder");
         git(repo, &["init", "-q", "--bare", "-b", "master"]);
