@@ -534,7 +534,7 @@ fn read_maildir_entry(path: &Path) -> Result<Entry, String> {
     let link = std::fs::symlink_metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
     let meta = if link.file_type().is_symlink() {
         std::fs::metadata(path).map_err(|e| {
-            format!("a symbolic link that leads to no file ({e}); remove it or make it point at a message file")
+            format!("a symbolic link that leads to no file: {e}; remove it or make it point at a message file")
         })?
     } else {
         link

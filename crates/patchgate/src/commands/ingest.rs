@@ -65,6 +65,9 @@ pub fn ingest_sources(ctx: &mut Context, sources: &[SourceRef]) -> anyhow::Resul
     for e in &failed {
         eprintln!("error: {e:#}");
     }
+    if summary.read == 0 {
+        return Err(first);
+    }
     Err(first.context(format!(
         "{} read and stored before this failure",
         super::plural(summary.read, "message", "messages")
