@@ -169,6 +169,13 @@ pub fn is_git_from_line(line: &[u8]) -> bool {
     year(&line[(colon + 3).min(len)..]) > 90
 }
 
+/// Whether an mbox reader may take `line` for the start of a new message:
+/// git mailsplit ([`is_git_from_line`]) or this module's splitters, which
+/// look for a time of day instead of git's year.
+pub fn may_split(line: &[u8]) -> bool {
+    is_git_from_line(line) || is_envelope_line(trim_eol(line))
+}
+
 /// What C's `strtol(s, NULL, 10)` reads at the start of `s`, saturated.
 fn year(s: &[u8]) -> i64 {
     let s = s.trim_ascii_start();

@@ -8,9 +8,10 @@
 //!
 //! git mailsplit ends a message at any line that [`mbox::is_git_from_line`]
 //! accepts, blank line before it or not, and undoes no escaping. A commit
-//! message holding such a line (`From x Mon Sep 17 00:00:00 2001`) would be
-//! cut in two, so that one mail's text is written quoted-printable, where
-//! the line starts `=46rom ` and `git am` decodes it back byte for byte.
+//! message holding such a line (`From x Mon Sep 17 00:00:00 2001`), or one
+//! that patchgate's own reader would take for an envelope, would be cut in
+//! two, so that one mail's text is written quoted-printable, where the line
+//! starts `=46rom ` and `git am` decodes it back byte for byte.
 
 use mail_parser::DateTime;
 
@@ -52,9 +53,7 @@ pub fn render_am(message: &Message, extra: &[Trailer]) -> Vec<u8> {
             text.push(b'\n');
         }
     }
-    let separator = text
-        .split_inclusive(|&b| b == b'\n')
-        .any(mbox::is_git_from_line);
+    let separator = text.split_inclusive(|&b| b == b'\n').any(mbox::may_split);
     let mut bytes = out.into_bytes();
     if separator {
         bytes.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\n\n");
