@@ -15,7 +15,8 @@ pub enum Command {
     /// One series: its revision, patches and collected trailers.
     Show(ShowArgs),
     /// An am-ready mbox of the series with collected trailers applied, in
-    /// order; pipe it to `git am`.
+    /// order; pipe it to plain `git am`. Of an incomplete series, the
+    /// patches received, with a warning naming the missing ones.
     Mbox(MboxArgs),
     /// The event log of a series: every step of its life, oldest first.
     History(ShowArgs),
