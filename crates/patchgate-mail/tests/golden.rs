@@ -274,3 +274,22 @@ fn flowed_reply_keeps_quotes_apart_and_finds_the_trailer_on_its_line() {
         .collect();
     assert_eq!(got, [("Reviewed-by", "Rita Reviewer <r@example.org>")]);
 }
+
+#[test]
+fn flowed_text_beside_an_attached_patch_is_read_as_git_reads_it() {
+    // git joins a soft-broken line whatever its quote marks; a client
+    // would not join across a change of quote depth.
+    let raw = b"From: A <a@example.org>\nSubject: [PATCH] lib: fix\nMessage-ID: <att@x>\n\
+MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\
+Content-Type: text/plain; format=flowed\n\nFix it, as asked:\n>quoted soft \nnext\n\n\
+Signed-off-by: A <a@example.org>\n--b\nContent-Type: text/x-patch; name=fix.patch\n\n\
+diff --git a/lib/util.c b/lib/util.c\nindex 3b18e51..a9c1f2d 100644\n--- a/lib/util.c\n\
++++ b/lib/util.c\n@@ -1,3 +1,3 @@\n int util(void)\n {\n-\treturn 0;\n+\treturn 1;\n--b--\n";
+    let m = parse(raw);
+    assert_eq!(m.kind, Kind::Patch);
+    assert_eq!(
+        m.body,
+        "Fix it, as asked:\n>quoted soft next\n\nSigned-off-by: A <a@example.org>"
+    );
+    assert_eq!(m.diff.as_deref(), Some(DIFF));
+}
