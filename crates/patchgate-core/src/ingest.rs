@@ -23,6 +23,13 @@ const READ_BUFFER: usize = 1 << 20;
 /// Pending mails assembled together: enough that a first import runs few
 /// rounds, few enough that a round's summaries stay a few megabytes.
 pub const ASSEMBLE_CHUNK: usize = 20_000;
+/// The largest message read: far above any patch mail (lore refuses mail
+/// over a few MiB), low enough that one hostile entry cannot exhaust memory.
+/// A larger one is kept as unusable, by its first [`OVERSIZE_HEAD`] bytes.
+pub const MAX_MESSAGE: usize = 64 << 20;
+/// What is kept of a message over [`MAX_MESSAGE`]: enough for its header,
+/// so the reason can be shown against its Message-ID.
+pub const OVERSIZE_HEAD: usize = 64 << 10;
 
 /// What kind of source a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,10 +81,13 @@ pub enum IngestError {
     },
 }
 
-/// Decide what `arg` names: `-` is one message on stdin; a folder with
-/// `cur/` or `new/` is a Maildir; a folder with `git/N.git` (or a bare
-/// repository itself) is a public-inbox archive; a file is an mbox (a file
-/// holding one bare message counts as an mbox of one).
+/// Decide what `arg` names: `-` is stdin; a folder with `cur/` or `new/` is
+/// a Maildir; a folder with `git/N.git` (or a bare repository itself) is a
+/// public-inbox archive; a file or a pipe (`/dev/fd/N`) is an mbox. stdin,
+/// files and pipes are read alike: an mbox when they start with a `From `
+/// line (so an MTA's envelope line before one mail is an mbox of one), one
+/// bare message otherwise, gunzipped first when gzip's magic bytes start
+/// them.
 pub fn detect(arg: &str) -> Result<SourceRef, IngestError> {
     if arg == "-" {
         return Ok(SourceRef {
@@ -90,8 +100,18 @@ pub fn detect(arg: &str) -> Result<SourceRef, IngestError> {
         path: path.clone(),
         source,
     })?;
-    let kind = if meta.is_file() {
+    let kind = if meta.is_file() || is_pipe(&meta) {
         SourceKind::Mbox
+    } else if !meta.is_dir() {
+        // A device such as /dev/zero would be read for ever.
+        return Err(IngestError::Unknown {
+            path,
+            why: format!(
+                "{}, not a mail source; give an mbox file (or a pipe), a Maildir, \
+                 a public-inbox archive or - for stdin",
+                file_kind(&meta)
+            ),
+        });
     } else if path.join("cur").is_dir() || path.join("new").is_dir() {
         SourceKind::Maildir
     } else if path.join("git").join("0.git").is_dir()
@@ -107,6 +127,13 @@ pub fn detect(arg: &str) -> Result<SourceRef, IngestError> {
         });
     };
     Ok(SourceRef { kind, path })
+}
+
+/// A FIFO, as `<(cat list.mbox)` gives (`/dev/fd/N`): read as an mbox
+/// stream.
+fn is_pipe(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_fifo()
 }
 
 /// Where progress goes: the binary draws a bar, tests ignore it.
@@ -132,7 +159,8 @@ impl Progress for NoProgress {
 /// A message kept because it could not be used, with the reason.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unusable {
-    pub message_id: String,
+    /// None for an entry that is no message at all (a FIFO in a Maildir).
+    pub message_id: Option<String>,
     pub source: String,
     pub reason: String,
 }
@@ -193,13 +221,15 @@ impl<'a> Ingester<'a> {
             SourceKind::PublicInbox => self.public_inbox(source, &label)?,
             SourceKind::Stdin => {
                 self.progress.start(source, None);
-                let mut raw = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut raw)
-                    .map_err(|e| io(&source.path, e))?;
-                let n = raw.len() as u64;
-                self.push(strip_envelope(raw), &label)?;
-                self.progress.advance(1, n);
+                let stdin = std::io::stdin().lock();
+                let reader = std::io::BufReader::with_capacity(READ_BUFFER, stdin);
+                let (reader, _) = decompressed(reader).map_err(|e| io(&source.path, e))?;
+                // One mail after an envelope line is an MTA's delivery: its
+                // bytes are kept as delivered, so it is the same mail (and
+                // has the same synthetic id) as in the list's archive.
+                let messages = mbox::Splitter::with_limit(reader, MAX_MESSAGE, OVERSIZE_HEAD)
+                    .single_verbatim();
+                self.split(messages, &source.path, &label)?;
             }
         }
         self.flush(&label, None)?;
@@ -254,16 +284,51 @@ impl<'a> Ingester<'a> {
 
     fn mbox(&mut self, source: &SourceRef, label: &str) -> Result<(), IngestError> {
         let file = std::fs::File::open(&source.path).map_err(|e| io(&source.path, e))?;
-        let size = file.metadata().map(|m| m.len()).ok();
-        self.progress.start(source, size);
+        // A pipe (`<(zcat list.mbox.gz)`, /dev/fd/N) has no size to show.
+        let size = file
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len());
         // Streaming keeps memory bounded by the largest message, whatever
         // the size of the archive.
         let reader = std::io::BufReader::with_capacity(READ_BUFFER, file);
-        for raw in mbox::Splitter::new(reader) {
-            let raw = raw.map_err(|e| io(&source.path, e))?;
-            let n = raw.len() as u64;
-            self.push(raw, label)?;
-            self.progress.advance(1, n);
+        let (reader, gzip) = decompressed(reader).map_err(|e| io(&source.path, e))?;
+        // The bar counts bytes of mail, which a compressed file's size
+        // does not measure.
+        self.progress.start(source, size.filter(|_| !gzip));
+        let messages = mbox::Splitter::with_limit(reader, MAX_MESSAGE, OVERSIZE_HEAD);
+        self.split(messages, &source.path, label)
+    }
+
+    /// Read the messages of an mbox stream, each up to [`MAX_MESSAGE`].
+    fn split(
+        &mut self,
+        mut messages: mbox::Splitter<impl Read>,
+        path: &Path,
+        label: &str,
+    ) -> Result<(), IngestError> {
+        while let Some(raw) = messages.next() {
+            let raw = match raw {
+                Ok(raw) => raw,
+                Err(e) => {
+                    // What was read before the fault (a gzip file cut short)
+                    // is stored, not lost with the error.
+                    self.flush(label, None)?;
+                    return Err(io(path, e));
+                }
+            };
+            match messages.last_cut() {
+                Some(size) => {
+                    self.push_cut(raw, size, label)?;
+                    self.progress.advance(1, size);
+                }
+                None => {
+                    let n = raw.len() as u64;
+                    self.push(raw, label)?;
+                    self.progress.advance(1, n);
+                }
+            }
         }
         Ok(())
     }
@@ -288,10 +353,24 @@ impl<'a> Ingester<'a> {
         files.sort();
         self.progress.start(source, None);
         for f in files {
-            let raw = std::fs::read(&f).map_err(|e| io(&f, e))?;
-            let n = raw.len() as u64;
-            self.push(raw, label)?;
-            self.progress.advance(1, n);
+            // One entry that is no message (a FIFO, a device, a folder, a
+            // broken link) is reported and skipped; it never stops the rest.
+            match read_maildir_entry(&f) {
+                Ok(Entry::Whole(raw)) => {
+                    let n = raw.len() as u64;
+                    self.push(raw, label)?;
+                    self.progress.advance(1, n);
+                }
+                Ok(Entry::Cut { head, size }) => {
+                    self.push_cut(head, size, label)?;
+                    self.progress.advance(1, size);
+                }
+                Err(reason) => self.summary.unusable.push(Unusable {
+                    message_id: None,
+                    source: f.display().to_string(),
+                    reason,
+                }),
+            }
         }
         Ok(())
     }
@@ -301,7 +380,9 @@ impl<'a> Ingester<'a> {
             path: source.path.clone(),
             source: error,
         };
-        let inbox = patchgate_git::PublicInbox::open(&source.path).map_err(git)?;
+        let inbox = patchgate_git::PublicInbox::open(&source.path)
+            .map_err(git)?
+            .limit(MAX_MESSAGE, OVERSIZE_HEAD);
         // One cursor per archive: the last commit read in each epoch.
         let key = format!("public-inbox:{}", inbox.dir().display());
         let since: InboxCursor = match self.store.cursor(&key).map_err(|e| store_err(label, e))? {
@@ -315,9 +396,20 @@ impl<'a> Ingester<'a> {
         let mut moved = false;
         while let Some(item) = messages.next() {
             let item = item.map_err(git)?;
-            let n = item.raw.len() as u64;
-            self.queue(item.raw);
-            self.progress.advance(1, n);
+            match item.cut {
+                Some(size) => {
+                    let message =
+                        patchgate_mail::parse_oversize(&item.raw, size, MAX_MESSAGE as u64);
+                    self.batch.push((item.raw, message));
+                    self.summary.read += 1;
+                    self.progress.advance(1, size);
+                }
+                None => {
+                    let n = item.raw.len() as u64;
+                    self.queue(item.raw);
+                    self.progress.advance(1, n);
+                }
+            }
             moved = true;
             if self.batch.len() >= BATCH {
                 let cursor = cursor_text(messages.cursor());
@@ -336,6 +428,17 @@ impl<'a> Ingester<'a> {
         let message = patchgate_mail::parse(&raw);
         self.batch.push((raw, message));
         self.summary.read += 1;
+    }
+
+    /// Queue a message over [`MAX_MESSAGE`] as unusable, by its head.
+    fn push_cut(&mut self, head: Vec<u8>, size: u64, label: &str) -> Result<(), IngestError> {
+        let message = patchgate_mail::parse_oversize(&head, size, MAX_MESSAGE as u64);
+        self.batch.push((head, message));
+        self.summary.read += 1;
+        if self.batch.len() >= BATCH {
+            self.flush(label, None)?;
+        }
+        Ok(())
     }
 
     /// Parse and queue one message; write the batch when it is full.
@@ -369,7 +472,7 @@ impl<'a> Ingester<'a> {
         for id in stats.unusable_ids {
             if let Some((_, m)) = self.batch.iter().find(|(_, m)| m.id == id) {
                 let kept = Unusable {
-                    message_id: id,
+                    message_id: Some(id),
                     source: label.to_string(),
                     reason: m.problems.join("; "),
                 };
@@ -385,19 +488,104 @@ impl<'a> Ingester<'a> {
     }
 }
 
-/// An MTA delivering to a pipe (procmail, maildrop, Postfix with the `F`
-/// flag) may put an mbox envelope line (`From sender date`) first. It is
-/// not part of the mail: kept, it would make the bytes, and so a synthetic
-/// Message-ID, differ from the same mail read from the list's archive.
-fn strip_envelope(mut raw: Vec<u8>) -> Vec<u8> {
-    if raw.starts_with(b"From ") {
-        let end = raw
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(raw.len(), |i| i + 1);
-        raw.drain(..end);
+/// The bytes of `reader`, gunzipped when they start with gzip's magic bytes
+/// (lore serves `t.mbox.gz`), and whether they were. Several gzip members
+/// one after the other are read as one stream, as `zcat` does.
+fn decompressed<'r>(mut reader: impl Read + 'r) -> std::io::Result<(Box<dyn Read + 'r>, bool)> {
+    let mut magic = Vec::with_capacity(2);
+    // A pipe may hand out one byte at a time.
+    while magic.len() < 2 {
+        let mut byte = [0u8; 1];
+        match reader.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => magic.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
     }
-    raw
+    let gzip = magic == [0x1f, 0x8b];
+    let whole = std::io::Cursor::new(magic).chain(reader);
+    Ok(if gzip {
+        (Box::new(flate2::read::MultiGzDecoder::new(whole)), true)
+    } else {
+        (Box::new(whole), false)
+    })
+}
+
+/// What was read of one message.
+#[derive(Debug)]
+enum Entry {
+    Whole(Vec<u8>),
+    /// Over [`MAX_MESSAGE`]: its first bytes and its whole size.
+    Cut {
+        head: Vec<u8>,
+        size: u64,
+    },
+}
+
+/// Read one Maildir entry, or say why it is no message. Only a regular file
+/// is read (a symbolic link to one too): a FIFO would block for ever and a
+/// device such as `/dev/zero` never ends. The type is checked before the
+/// open, so nothing else is even opened, and again on the open file, so an
+/// entry swapped meanwhile is not read either.
+fn read_maildir_entry(path: &Path) -> Result<Entry, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let fix = "move it out of the Maildir: cur/ and new/ hold one message file each";
+    let link = std::fs::symlink_metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let meta = if link.file_type().is_symlink() {
+        std::fs::metadata(path).map_err(|e| {
+            format!("a symbolic link that leads to no file: {e}; remove it or make it point at a message file")
+        })?
+    } else {
+        link
+    };
+    if !meta.is_file() {
+        return Err(format!("{}, not a message file; {fix}", file_kind(&meta)));
+    }
+    // O_NONBLOCK: should the entry become a FIFO after the check, opening
+    // it does not wait for a writer.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot be opened: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{}, not a message file; {fix}", file_kind(&meta)));
+    }
+    let mut raw = Vec::new();
+    file.take(MAX_MESSAGE as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if raw.len() > MAX_MESSAGE {
+        raw.truncate(OVERSIZE_HEAD);
+        return Ok(Entry::Cut {
+            head: raw,
+            size: meta.len().max(MAX_MESSAGE as u64 + 1),
+        });
+    }
+    Ok(Entry::Whole(raw))
+}
+
+/// What a file that is no regular file is, in a user's words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "a special file"
+    }
 }
 
 fn cursor_text(cursor: &InboxCursor) -> String {
@@ -415,23 +603,5 @@ fn store_err(label: &str, error: patchgate_store::Error) -> IngestError {
     IngestError::Store {
         source_label: label.to_string(),
         error,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_envelope;
-
-    #[test]
-    fn envelope_line_from_an_mta_is_not_part_of_the_mail() {
-        let mail = b"Subject: x\n\nbody\n".to_vec();
-        let mut piped = b"From list@example.org Mon Jan  1 00:00:00 2024\n".to_vec();
-        piped.extend_from_slice(&mail);
-        assert_eq!(strip_envelope(piped), mail);
-        assert_eq!(
-            strip_envelope(mail.clone()),
-            mail,
-            "a mail without one is unchanged"
-        );
     }
 }

@@ -27,7 +27,8 @@ pub enum MboxError {
     Store(#[from] patchgate_store::Error),
 }
 
-/// The mbox of `detail`'s patches with collected trailers applied.
+/// The mbox of `detail`'s patches with collected trailers applied; an
+/// incomplete series is refused, since it would not apply as posted.
 pub fn series_mbox(store: &dyn Store, detail: &SeriesDetail) -> Result<Vec<u8>, MboxError> {
     let s = &detail.series;
     if !s.missing.is_empty() {
@@ -38,6 +39,14 @@ pub fn series_mbox(store: &dyn Store, detail: &SeriesDetail) -> Result<Vec<u8>, 
             total: s.total,
         });
     }
+    received_mbox(store, detail)
+}
+
+/// The mbox of the patches of `detail` that were received, in order, with
+/// collected trailers applied, whether or not the series is complete (as
+/// `b4 am` gives what it has); the caller tells the user what is missing.
+pub fn received_mbox(store: &dyn Store, detail: &SeriesDetail) -> Result<Vec<u8>, MboxError> {
+    let s = &detail.series;
     let mut out = Vec::new();
     for p in &detail.patches {
         let raw = store

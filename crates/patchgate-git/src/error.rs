@@ -47,6 +47,14 @@ pub enum GitError {
     /// A directory given as a public-inbox archive has no `git/N.git` epochs.
     #[error("{} is not a public-inbox v2 archive: it has no git/N.git epoch repositories", path.display())]
     NotAnInbox { path: PathBuf },
+    /// An archive's `git/N.git` is not a git repository.
+    #[error(
+        "{} is not a git repository ({detail}): each git/N.git of a public-inbox v2 archive \
+         is a bare repository; clone the epoch there again (git clone --mirror URL/git/N.git) \
+         or remove the folder",
+        path.display()
+    )]
+    NotAnEpoch { path: PathBuf, detail: String },
     /// A revision argument that git would read as an option.
     #[error("refusing revision {rev:?} in {}: it starts with '-'", repo.display())]
     BadRevision { repo: PathBuf, rev: String },

@@ -30,6 +30,8 @@ pub struct PublicInbox {
     /// Epoch numbers and their repositories, in ascending order.
     epochs: Vec<(u32, PathBuf)>,
     env: GitEnv,
+    /// See [`PublicInbox::limit`].
+    limit: Option<(usize, usize)>,
 }
 
 /// Where reading stopped: the last commit read in each epoch.
@@ -44,8 +46,11 @@ pub struct InboxMessage {
     pub epoch: u32,
     /// The commit that added the message.
     pub commit: Oid,
-    /// The message exactly as archived.
+    /// The message exactly as archived, or only its first bytes when it
+    /// is over the limit set with [`PublicInbox::limit`].
     pub raw: Vec<u8>,
+    /// The message's whole size in bytes, when `raw` holds only its head.
+    pub cut: Option<u64>,
 }
 
 impl PublicInbox {
@@ -83,7 +88,24 @@ impl PublicInbox {
             return Err(GitError::NotAnInbox { path: dir });
         }
         epochs.sort();
-        Ok(PublicInbox { dir, epochs, env })
+        for (_, repo) in &epochs {
+            check_epoch(repo, &env)?;
+        }
+        Ok(PublicInbox {
+            dir,
+            epochs,
+            env,
+            limit: None,
+        })
+    }
+
+    /// Read no message over `limit` bytes whole: of such a message only its
+    /// first `head` bytes are read (and its size told in
+    /// [`InboxMessage::cut`]), so a huge blob in a hostile archive costs no
+    /// memory.
+    pub fn limit(mut self, limit: usize, head: usize) -> Self {
+        self.limit = Some((limit, head.min(limit)));
+        self
     }
 
     /// The archive's directory.
@@ -108,6 +130,36 @@ impl PublicInbox {
             failed: false,
         }
     }
+}
+
+/// Fail unless `repo` is itself a git repository. git run in a folder that
+/// is none looks for one around it, so an epoch that was never cloned, or
+/// is an empty folder, would otherwise read as an epoch without messages,
+/// or as the history of whatever repository holds the archive.
+fn check_epoch(repo: &Path, env: &GitEnv) -> Result<()> {
+    let out = env
+        .command(repo)
+        .args(["rev-parse", "--absolute-git-dir"])
+        .output()?;
+    let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // A bare epoch is its own git directory; one cloned with a work tree
+    // has it in `.git`.
+    let same = |found: &str| match (Path::new(found).canonicalize(), repo.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b || a == b.join(".git"),
+        _ => false,
+    };
+    if out.status.success() && same(&found) {
+        return Ok(());
+    }
+    let detail = if out.status.success() {
+        format!("git finds the repository {found} around it instead")
+    } else {
+        String::from_utf8_lossy(&out.stderr).trim().to_string()
+    };
+    Err(GitError::NotAnEpoch {
+        path: repo.to_path_buf(),
+        detail,
+    })
 }
 
 /// Iterator over new messages; see [`PublicInbox::messages_since`].
@@ -202,12 +254,17 @@ impl Iterator for InboxMessages<'_> {
                 }
             }
             let reader = self.current.as_mut()?;
-            match reader.next_entry() {
+            match reader.next_entry(self.inbox.limit) {
                 Ok(Some((commit, raw))) => {
                     let epoch = reader.epoch;
                     self.cursor.epochs.insert(epoch, commit.clone());
-                    if let Some(raw) = raw {
-                        return Some(Ok(InboxMessage { epoch, commit, raw }));
+                    if let Some((raw, cut)) = raw {
+                        return Some(Ok(InboxMessage {
+                            epoch,
+                            commit,
+                            raw,
+                            cut,
+                        }));
                     }
                 }
                 Ok(None) => self.current = None,
@@ -220,6 +277,10 @@ impl Iterator for InboxMessages<'_> {
         }
     }
 }
+
+/// A message read from an epoch: its bytes, and its whole size when only
+/// its head was read; `None` for a commit that adds none.
+type Entry = Option<(Vec<u8>, Option<u64>)>;
 
 /// One epoch being streamed through `git cat-file --batch`.
 #[derive(Debug)]
@@ -300,8 +361,9 @@ impl EpochReader {
     }
 
     /// The next commit and its message (`None` for a deletion), or `None`
-    /// at the end of the epoch.
-    fn next_entry(&mut self) -> Result<Option<(Oid, Option<Vec<u8>>)>> {
+    /// at the end of the epoch. Past `limit` (bytes, head kept), a message
+    /// comes as its head and its whole size.
+    fn next_entry(&mut self, limit: Option<(usize, usize)>) -> Result<Option<(Oid, Entry)>> {
         let Some(commit) = self.commits.pop_front() else {
             return Ok(None);
         };
@@ -339,19 +401,32 @@ impl EpochReader {
         let size: usize = size
             .parse()
             .map_err(|_| broken(format!("unreadable size in {header:?}")))?;
-        let mut raw = vec![0; size + 1];
+        // Every object is followed by a newline that is not part of it.
+        let keep = match (kind == "blob", limit) {
+            (false, _) => 0,
+            (true, Some((limit, head))) if size > limit => head,
+            _ => size,
+        };
+        let mut raw = vec![0; keep];
         process
             .stdout
             .read_exact(&mut raw)
             .map_err(io_error(&self.repo))?;
-        // Every object is followed by a newline that is not part of it.
-        raw.pop();
+        let rest = (size - keep) as u64 + 1;
+        let skipped = std::io::copy(&mut (&mut process.stdout).take(rest), &mut std::io::sink())
+            .map_err(io_error(&self.repo))?;
+        if skipped != rest {
+            return Err(broken(format!(
+                "it stopped inside the object for commit {commit}"
+            )));
+        }
         if kind != "blob" {
             // `m` is something other than a file: not a message archive
             // commit, passed over like a deletion.
             return Ok(Some((commit, None)));
         }
-        Ok(Some((commit, Some(raw))))
+        let cut = (keep < size).then_some(size as u64);
+        Ok(Some((commit, Some((raw, cut)))))
     }
 }
 

@@ -216,7 +216,8 @@ impl Worktree {
     }
 
     /// Applies the patches in `mbox` on the current commit, one commit each.
-    /// The mbox is read as mboxrd (`>From ` lines unescaped), the format
+    /// The mbox is read as `git format-patch` writes it and plain `git am`
+    /// reads it (no `>From ` unescaping), the format
     /// `patchgate_mail::render_am` writes.
     ///
     /// A series that does not apply is `Ok(AmOutcome::Failed)`, after which
@@ -226,7 +227,7 @@ impl Worktree {
         let base = self.head()?;
         let mut cmd = self
             .git()
-            .args(["am", "--no-gpg-sign", "--patch-format=mboxrd"])
+            .args(["am", "--no-gpg-sign", "--patch-format=mbox"])
             .env("GIT_COMMITTER_NAME", &options.committer_name)
             .env("GIT_COMMITTER_EMAIL", &options.committer_email);
         if options.three_way {

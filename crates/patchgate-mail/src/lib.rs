@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 mod diff;
+mod flowed;
 pub mod mbox;
 mod mime;
 mod notice;
@@ -22,7 +23,7 @@ pub mod subject;
 pub mod trailer;
 
 pub use diff::{changes, FileChange};
-pub use parse::{parse, synthetic_id};
+pub use parse::{parse, parse_oversize, synthetic_id};
 pub use render::render_am;
 pub use subject::Subject;
 

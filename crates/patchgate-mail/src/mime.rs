@@ -35,7 +35,9 @@ const PATCH_TYPES: [&str; 7] = [
 /// `problems`.
 pub(crate) fn collect(mail: &mail_parser::Message<'_>, problems: &mut Vec<String>) -> Parts {
     let mut parts = Parts::default();
-    let mut texts: Vec<String> = Vec::new();
+    // Each inline text with its `format=flowed` DelSp, decoded once it is
+    // known whether the mail carries a patch.
+    let mut texts: Vec<(String, Option<bool>)> = Vec::new();
     let mut encoding_problem = false;
     for part in &mail.parts {
         encoding_problem |= part.is_encoding_problem;
@@ -48,13 +50,21 @@ pub(crate) fn collect(mail: &mail_parser::Message<'_>, problems: &mut Vec<String
         let typed_patch = PATCH_TYPES.contains(&ctype.as_str());
         match &part.body {
             PartType::Text(text) => {
+                let flow = flowed(part);
                 let text = normalize(text);
-                if named_patch || typed_patch {
-                    parts.patches.push(text);
-                } else if ctype == "text/plain" && !attachment {
-                    texts.push(text);
-                } else if ctype.starts_with("text/") && crate::diff::find(&text).is_some() {
+                if ctype == "text/plain" && !attachment && !(named_patch || typed_patch) {
+                    texts.push((text, flow));
+                    continue;
+                }
+                let text = match flow {
+                    Some(delsp) => crate::flowed::decode_like_git(&text, delsp),
+                    None => text,
+                };
+                let is_patch = named_patch
+                    || typed_patch
                     // A diff attached as `fix.txt` is still the patch.
+                    || (ctype.starts_with("text/") && crate::diff::find(&text).is_some());
+                if is_patch {
                     parts.patches.push(text);
                 }
             }
@@ -81,8 +91,44 @@ pub(crate) fn collect(mail: &mail_parser::Message<'_>, problems: &mut Vec<String
     if encoding_problem {
         problems.push("a MIME part could not be decoded as declared".to_string());
     }
+    // The text of a mail with a patch attached is its commit message: read
+    // as git reads it, like an inline patch.
+    let attached = !parts.patches.is_empty();
+    let texts: Vec<String> = texts
+        .into_iter()
+        .map(|(text, flow)| match flow {
+            None => text,
+            Some(delsp) if attached => crate::flowed::decode_like_git(&text, delsp),
+            Some(delsp) => unflow(&text, delsp),
+        })
+        .collect();
     parts.text = texts.join("\n");
     parts
+}
+
+/// `Some(delsp)` when the part is `format=flowed`.
+fn flowed(part: &MessagePart<'_>) -> Option<bool> {
+    let ct = part.content_type()?;
+    let format = ct.attribute("format")?;
+    if !format.eq_ignore_ascii_case("flowed") {
+        return None;
+    }
+    Some(
+        ct.attribute("delsp")
+            .is_some_and(|d| d.eq_ignore_ascii_case("yes")),
+    )
+}
+
+/// A flowed text that holds a diff is read as `git am` reads it, so the
+/// patch handed to git is the one git would take from the posted mail;
+/// any other as a mail client shows it.
+fn unflow(text: &str, delsp: bool) -> String {
+    let as_git = crate::flowed::decode_like_git(text, delsp);
+    if crate::diff::find(&as_git).is_some() {
+        as_git
+    } else {
+        crate::flowed::decode(text, delsp)
+    }
 }
 
 /// `type/subtype` in lower case; a part without Content-Type is text/plain

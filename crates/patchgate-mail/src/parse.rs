@@ -114,7 +114,14 @@ pub fn parse(raw: &[u8]) -> Message {
     if subject_text.is_empty() {
         problems.push("no Subject".to_string());
     }
-    let prefix = subject::parse(&subject_text);
+    let (prefix, over) = subject::parse_noting(&subject_text);
+    if let Some((i, n)) = over {
+        problems.push(format!(
+            "the subject numbers this mail {i} of {n}, more than the {} patches a series is \
+             believed to have; it is read as one unnumbered patch",
+            subject::MAX_COUNT
+        ));
+    }
 
     let parts = mime::collect(&mail, &mut problems);
     let content = read_content(&parts, &prefix, in_reply_to.is_some());
@@ -201,6 +208,32 @@ fn original_sender(from: Person, others: impl FnOnce() -> (Option<Person>, Vec<P
 pub fn synthetic_id(raw: &[u8]) -> String {
     let digest = hex::encode(Sha256::digest(raw));
     format!("synthetic-{}@patchgate.invalid", &digest[..32])
+}
+
+/// A message too large to read: `head` is its first bytes, `size` its whole
+/// length, `limit` the size it went over. Its header names it (Message-ID,
+/// sender, date, subject) where the head holds one, so the reason can be
+/// shown against the mail a user knows; nothing else of it is read, and it
+/// is kept as [`Kind::Unusable`].
+pub fn parse_oversize(head: &[u8], size: u64, limit: u64) -> Message {
+    let named = parse(head);
+    let reason = format!(
+        "too large: {size} bytes, over the limit of {limit} bytes ({} MiB); only its first {} \
+         bytes are kept and it is not read as mail (a patch mail is rarely over a few MiB: \
+         ask for the change to be posted as a smaller series)",
+        limit >> 20,
+        head.len()
+    );
+    let mut message = unusable(head, reason);
+    if named.kind != Kind::Unusable {
+        message.id = named.id;
+        message.synthetic_id = named.synthetic_id;
+        message.from = named.from;
+        message.date = named.date;
+        message.subject = named.subject;
+        message.list_id = named.list_id;
+    }
+    message
 }
 
 /// A message for bytes that are not a mail: kept, with its reason.

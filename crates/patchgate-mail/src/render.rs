@@ -1,8 +1,17 @@
 //! Render an am-ready mail from a parsed patch and the trailers collected for it.
 //!
-//! This module owns the one mail format patchgate writes for `git am`: an
-//! mboxrd entry with plain UTF-8 8bit text. The diff is copied byte for byte,
-//! so `git patch-id --stable` of the result equals that of the posted mail.
+//! This module owns the one mail format patchgate writes for `git am`: what
+//! `git format-patch` writes, an mbox entry of plain UTF-8 8bit text with no
+//! `>From ` escaping, which plain `git am` reads. The diff is copied byte for
+//! byte, so `git patch-id --stable` of the result equals that of the posted
+//! mail.
+//!
+//! git mailsplit ends a message at any line that [`mbox::is_git_from_line`]
+//! accepts, blank line before it or not, and undoes no escaping. A commit
+//! message holding such a line (`From x Mon Sep 17 00:00:00 2001`), or one
+//! that patchgate's own reader would take for an envelope, would be cut in
+//! two, so that one mail's text is written quoted-printable, where the line
+//! starts `=46rom ` and `git am` decodes it back byte for byte.
 
 use mail_parser::DateTime;
 
@@ -12,10 +21,8 @@ use crate::{mbox, trailer, Message, Trailer};
 /// with `extra` trailers appended to its commit message.
 ///
 /// Extra trailers go after the existing ones, in the order given, skipping
-/// any already present (same name, same value). `From ` lines of the commit
-/// message are mboxrd-escaped, so feed the result to
-/// `git am --patch-format=mboxrd` (plain `git am` applies it too, but would
-/// keep the `>` of such a line).
+/// any already present (same name, same value). Plain `git am` applies the
+/// result; every line of the commit message comes out as it was.
 pub fn render_am(message: &Message, extra: &[Trailer]) -> Vec<u8> {
     let mut out = String::new();
     let envelope: String = message.id.chars().filter(|c| !c.is_whitespace()).collect();
@@ -37,19 +44,53 @@ pub fn render_am(message: &Message, extra: &[Trailer]) -> Vec<u8> {
     out.push_str(&format!("Message-ID: <{envelope}>\n"));
     out.push_str("MIME-Version: 1.0\n");
     out.push_str("Content-Type: text/plain; charset=utf-8\n");
-    out.push_str("Content-Transfer-Encoding: 8bit\n\n");
 
-    let body = with_trailers(&message.body, extra);
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(&mbox::escape(body.as_bytes()));
+    let mut text = with_trailers(&message.body, extra).into_bytes();
     if let Some(diff) = &message.diff {
-        bytes.extend_from_slice(b"---\n");
-        bytes.extend_from_slice(diff.as_bytes());
+        text.extend_from_slice(b"---\n");
+        text.extend_from_slice(diff.as_bytes());
         if !diff.ends_with('\n') {
-            bytes.push(b'\n');
+            text.push(b'\n');
         }
     }
+    let separator = text.split_inclusive(|&b| b == b'\n').any(mbox::may_split);
+    let mut bytes = out.into_bytes();
+    if separator {
+        bytes.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\n\n");
+        bytes.extend_from_slice(&quoted_printable(&text));
+    } else {
+        bytes.extend_from_slice(b"Content-Transfer-Encoding: 8bit\n\n");
+        bytes.extend_from_slice(&text);
+    }
     bytes
+}
+
+/// Quoted-printable without soft line breaks (git reads lines of any
+/// length): `=`, control and non-ASCII bytes, whitespace at a line's end and
+/// the `F` of a line starting `From ` are written `=XX`.
+fn quoted_printable(text: &[u8]) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let content = line.strip_suffix(b"\n").unwrap_or(line);
+        for (i, &b) in content.iter().enumerate() {
+            let last = i + 1 == content.len();
+            let encode = b == b'='
+                || b >= 0x7f
+                || (b < 0x20 && b != b'\t')
+                || ((b == b' ' || b == b'\t') && last)
+                || (i == 0 && content.starts_with(b"From "));
+            if encode {
+                out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            } else {
+                out.push(b);
+            }
+        }
+        if content.len() < line.len() {
+            out.push(b'\n');
+        }
+    }
+    out
 }
 
 /// `[PATCH vN i/N] title`; git am strips the bracket, the prefix only helps
@@ -203,6 +244,14 @@ mod tests {
         assert_eq!(
             with_trailers("Fix it.", &[t("Acked-by", "B <b@x>")]),
             "Fix it.\n\nAcked-by: B <b@x>\n"
+        );
+    }
+
+    #[test]
+    fn quoted_printable_hides_from_lines_and_keeps_the_rest_readable() {
+        assert_eq!(
+            quoted_printable(b"From x Mon Sep 17 00:00:00 2001\na=b \n\xc3\xa9\n"),
+            b"=46rom x Mon Sep 17 00:00:00 2001\na=3Db=20\n=C3=A9\n"
         );
     }
 

@@ -30,8 +30,21 @@ pub struct Subject {
     pub title: String,
 }
 
+/// The largest patch count (`i/N`) believed: far above any posted series,
+/// low enough that listing a series' missing patches stays small. A subject
+/// counting more, such as a hostile `[PATCH 1/4000000000]`, is read as one
+/// unnumbered patch.
+pub const MAX_COUNT: u32 = 100_000;
+
 /// Parse a decoded subject. Total: any string gives a `Subject`.
 pub fn parse(subject: &str) -> Subject {
+    parse_noting(subject).0
+}
+
+/// [`parse`], and the `(i, N)` it did not believe for being over
+/// [`MAX_COUNT`].
+pub(crate) fn parse_noting(subject: &str) -> (Subject, Option<(u32, u32)>) {
+    let mut over = None;
     let folded = fold_whitespace(subject);
     let mut out = Subject {
         version: 1,
@@ -51,7 +64,7 @@ pub fn parse(subject: &str) -> Subject {
             let Some(close) = after_open.find(']') else {
                 break;
             };
-            read_group(&after_open[..close], &mut out);
+            read_group(&after_open[..close], &mut out, &mut over);
             rest = &after_open[close + 1..];
             continue;
         }
@@ -61,7 +74,7 @@ pub fn parse(subject: &str) -> Subject {
     let rest = rest.trim_start();
     let rest = rest.strip_prefix(':').unwrap_or(rest);
     out.title = rest.trim().to_string();
-    out
+    (out, over)
 }
 
 /// Collapse every run of whitespace (folding included) into one space.
@@ -98,7 +111,15 @@ fn strip_reply_marker(s: &str) -> Option<&str> {
 }
 
 /// Read the words of one bracketed group into `out`.
-fn read_group(group: &str, out: &mut Subject) {
+fn read_group(group: &str, out: &mut Subject, over: &mut Option<(u32, u32)>) {
+    let mut count = |out: &mut Subject, a: u32, b: u32| {
+        if a > MAX_COUNT || b > MAX_COUNT {
+            *over = Some((a, b));
+        } else {
+            out.index = Some(a);
+            out.total = Some(b);
+        }
+    };
     let words: Vec<&str> = group
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
@@ -111,8 +132,7 @@ fn read_group(group: &str, out: &mut Subject) {
         if let (Some(of), Some(total)) = (words.get(i + 1), words.get(i + 2)) {
             if of.eq_ignore_ascii_case("of") {
                 if let (Some(a), Some(b)) = (number(word), number(total)) {
-                    out.index = Some(a);
-                    out.total = Some(b);
+                    count(out, a, b);
                     i += 3;
                     continue;
                 }
@@ -148,8 +168,7 @@ fn read_group(group: &str, out: &mut Subject) {
             .split_once('/')
             .and_then(|(a, b)| Some((number(a)?, number(b)?)))
         {
-            out.index = Some(a);
-            out.total = Some(b);
+            count(out, a, b);
         } else {
             out.tags.push(word.to_string());
         }
@@ -186,6 +205,18 @@ mod tests {
         assert!(strip_reply_marker("Re[2]: x").is_some());
         assert!(strip_reply_marker("Revert: x").is_none());
         assert!(strip_reply_marker("Re x: y").is_none());
+    }
+
+    #[test]
+    fn a_count_over_the_limit_is_not_believed() {
+        let (s, over) = parse_noting("[PATCH 1/4000000000] x");
+        assert_eq!(
+            (s.index, s.total, over),
+            (None, None, Some((1, 4_000_000_000)))
+        );
+        assert!(s.patch && s.tags.is_empty());
+        let (s, over) = parse_noting("[PATCH 99999/99999] x");
+        assert_eq!((s.index, s.total, over), (Some(99_999), Some(99_999), None));
     }
 
     #[test]

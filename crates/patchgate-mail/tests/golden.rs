@@ -294,3 +294,61 @@ fn a_via_name_without_the_senders_address_keeps_its_from() {
     assert_eq!(m.from.name, "Jane Doe via Kvmarm");
     assert_eq!(m.from.email, "kvmarm@lists.cs.columbia.edu");
 }
+
+/// The commit message of the two flowed fixtures, as `git am` records it.
+const FLOWED_MESSAGE: &str = "This is a long paragraph that a mail client wrapped at seventy-two columns, so it arrives as several lines with soft breaks between them.\n\nFrom here on, add() never overflows:\n    add(INT_MAX, 1) == INT_MAX\n\nSigned-off-by: Flo Wed <flo@example.org>";
+
+#[test]
+fn flowed_patch_is_unstuffed_and_joined_as_git_am_reads_it() {
+    for name in ["flowed-patch.eml", "flowed-delsp-patch.eml"] {
+        let m = load(name);
+        assert_eq!(m.kind, Kind::Patch, "{name}");
+        assert_eq!(m.body, FLOWED_MESSAGE, "{name}");
+        let diff = m.diff.as_deref().unwrap_or_default();
+        assert!(
+            diff.contains("\n int add(int a, int b)\n {\n+    if (b > 0"),
+            "{name}: context lines keep one space:\n{diff}"
+        );
+        assert_eq!(m.files, ["lib.c"], "{name}");
+        assert_eq!(names(&m), ["Signed-off-by"], "{name}");
+    }
+}
+
+#[test]
+fn flowed_reply_keeps_quotes_apart_and_finds_the_trailer_on_its_line() {
+    let raw = b"From: R <r@example.org>\nSubject: Re: [PATCH] x\nMessage-ID: <r@x>\nIn-Reply-To: <p@x>\nContent-Type: text/plain; format=flowed; delsp=yes\n\n> Signed-off-by: Someone Else  \n> <else@example.org>\nLooks good to me,  \nthanks.\n\nReviewed-by: Rita Reviewer  \n<r@example.org>\n";
+    let m = parse(raw);
+    assert_eq!(m.kind, Kind::Reply);
+    assert!(m.body.contains("Looks good to me, thanks."), "{}", m.body);
+    assert!(
+        m.body
+            .starts_with("> Signed-off-by: Someone Else <else@example.org>\n"),
+        "{}",
+        m.body
+    );
+    let got: Vec<(&str, &str)> = m
+        .trailers
+        .iter()
+        .map(|t| (t.name.as_str(), t.value.as_str()))
+        .collect();
+    assert_eq!(got, [("Reviewed-by", "Rita Reviewer <r@example.org>")]);
+}
+
+#[test]
+fn flowed_text_beside_an_attached_patch_is_read_as_git_reads_it() {
+    // git joins a soft-broken line whatever its quote marks; a client
+    // would not join across a change of quote depth.
+    let raw = b"From: A <a@example.org>\nSubject: [PATCH] lib: fix\nMessage-ID: <att@x>\n\
+MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\
+Content-Type: text/plain; format=flowed\n\nFix it, as asked:\n>quoted soft \nnext\n\n\
+Signed-off-by: A <a@example.org>\n--b\nContent-Type: text/x-patch; name=fix.patch\n\n\
+diff --git a/lib/util.c b/lib/util.c\nindex 3b18e51..a9c1f2d 100644\n--- a/lib/util.c\n\
++++ b/lib/util.c\n@@ -1,3 +1,3 @@\n int util(void)\n {\n-\treturn 0;\n+\treturn 1;\n--b--\n";
+    let m = parse(raw);
+    assert_eq!(m.kind, Kind::Patch);
+    assert_eq!(
+        m.body,
+        "Fix it, as asked:\n>quoted soft next\n\nSigned-off-by: A <a@example.org>"
+    );
+    assert_eq!(m.diff.as_deref(), Some(DIFF));
+}

@@ -17,6 +17,10 @@ fn mail_like() -> impl Strategy<Value = Vec<u8>> {
         "Content-Type: multipart/mixed; boundary=b\n",
         "Content-Transfer-Encoding: base64\n",
         "Content-Type: text/x-patch; name=a.patch\n",
+        "Content-Type: text/plain; format=flowed; delsp=yes\n",
+        "  stuffed and soft \n",
+        ">> quoted soft \n",
+        "From x Mon Sep 17 10:30:00 1999 body\n",
         "--b\n",
         "\n",
         "\r\n",
@@ -92,5 +96,56 @@ impl std::io::Read for Trickle<'_> {
         out[..n].copy_from_slice(&self.data[..n]);
         self.data = &self.data[n..];
         Ok(n)
+    }
+}
+
+/// A patch mail whose commit message is made of lines an mbox may
+/// mistake, flowed or not.
+fn patch_like() -> impl Strategy<Value = Vec<u8>> {
+    let lines = prop::sample::select(vec![
+        "From here on it is fixed\n",
+        ">From a quoted line\n",
+        ">>From deeper\n",
+        "From x Mon Sep 17 10:30:00 1999 body\n",
+        "From here 10:30:00 on\n",
+        "From mboxrd@z Thu Jan  1 00:00:00 1970\n",
+        "a=b and trailing \n",
+        "tab\t\n",
+        "caf\u{e9}\n",
+        "plain words\n",
+        "  indented\n",
+        "\n",
+    ]);
+    (any::<bool>(), prop::collection::vec(lines, 1..12)).prop_map(|(flowed, lines)| {
+        let mut m = String::from(
+            "From: A <a@b>\nSubject: [PATCH] x\nMessage-ID: <p@x>\nDate: Mon, 1 Aug 2022 10:00:00 +0000\n",
+        );
+        if flowed {
+            m.push_str("Content-Type: text/plain; charset=utf-8; format=flowed\n");
+        }
+        m.push_str("\ntitle line\n\n");
+        m.push_str(&lines.concat());
+        m.push_str("\nSigned-off-by: A <a@b>\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
+        m.into_bytes()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// What `series mbox` writes reads back as the same patch: no body line
+    /// is taken for an envelope, however it starts.
+    #[test]
+    fn a_rendered_patch_reads_back_as_the_same_patch(raw in patch_like()) {
+        let m = parse(&raw);
+        prop_assert_eq!(m.kind, patchgate_mail::Kind::Patch);
+        let rendered = render_am(&m, &[]);
+        // Neither git mailsplit nor this crate's splitter cuts it.
+        let mut body = rendered.split_inclusive(|&b| b == b'\n').skip(1);
+        prop_assert!(!body.any(mbox::is_git_from_line));
+        prop_assert_eq!(mbox::split(&rendered).count(), 1);
+        let back = parse(&rendered);
+        prop_assert_eq!(&back.diff, &m.diff);
+        prop_assert_eq!(&back.body, &m.body);
     }
 }

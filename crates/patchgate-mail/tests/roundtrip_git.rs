@@ -140,12 +140,8 @@ fn git_am_applies_rendered_patch_with_trailers_and_unescaped_from_lines() {
         },
     ];
     let rendered = render_am(&message, &extra);
-    let (ok, out) = git(
-        &dir,
-        &["am", "-q", "--patch-format=mboxrd"],
-        Some(&rendered),
-    )
-    .unwrap_or_default();
+    // Plain `git am`, as a user runs it on `series mbox`.
+    let (ok, out) = git(&dir, &["am", "-q"], Some(&rendered)).unwrap_or_default();
     assert!(ok, "git am: {out}\n{}", String::from_utf8_lossy(&rendered));
 
     let (_, log) = git(&dir, &["log", "-1", "--format=%an <%ae>%n%B"], None).unwrap_or_default();

@@ -7,11 +7,6 @@ use crate::index::Table;
 use crate::thread::Group;
 use crate::{Series, SeriesPatch};
 
-/// Above this `N` a subject is taken to be garbage: `missing` lists at most
-/// this many indices, so a hostile `[PATCH 0/4000000000]` cannot exhaust
-/// memory. `complete` is still computed exactly.
-const MAX_LISTED_MISSING: u32 = 10_000;
-
 pub(crate) fn series(table: &Table, g: &Group) -> Series {
     let cover = g.cover.map(|i| table.mails[i]);
     let first_patch = g.patches.values().next().map(|&i| table.mails[i]);
@@ -23,7 +18,10 @@ pub(crate) fn series(table: &Table, g: &Group) -> Series {
     // `[PATCH 2/0]` states no series at all: never complete.
     let complete = total > 0
         && u64::try_from(g.patches.range(1..=total).count()).ok() == Some(u64::from(total));
-    let missing = (1..=total.min(MAX_LISTED_MISSING))
+    // Every absent index is listed: parsing reads no count above
+    // `patchgate_mail::subject::MAX_COUNT`, so the list stays bounded. The
+    // bound here only guards summaries stored before that limit existed.
+    let missing = (1..=total.min(patchgate_mail::subject::MAX_COUNT))
         .filter(|n| !g.patches.contains_key(n))
         .collect();
 
@@ -51,7 +49,7 @@ pub(crate) fn series(table: &Table, g: &Group) -> Series {
         total,
         title: head.prefix.title.clone(),
         author: head.from.clone(),
-        received: members().filter_map(|m| m.date).min(),
+        date: members().filter_map(|m| m.date).min(),
         complete,
         missing,
         tags,

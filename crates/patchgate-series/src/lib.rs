@@ -126,8 +126,8 @@ pub struct Series {
     /// Title of the cover letter, else of the first patch.
     pub title: String,
     pub author: Person,
-    /// Earliest `Date:` among the series' mails.
-    pub received: Option<i64>,
+    /// Earliest `Date:` among the series' mails, Unix seconds.
+    pub date: Option<i64>,
     /// All of 1..=total are present.
     pub complete: bool,
     /// Indices of 1..=total that are absent.

@@ -100,7 +100,7 @@ pub(crate) fn link(
 
 /// Revision order: version, then first date, then key for a total order.
 fn age(s: &Series) -> (u32, Option<i64>, &str) {
-    (s.version, s.received, &s.key)
+    (s.version, s.date, &s.key)
 }
 
 fn is_resend(s: &Series) -> bool {

@@ -55,7 +55,7 @@ const fn s(cover: bool, patches: usize, version: u32, complete: bool) -> Expect 
 /// Series in the order they were sent (received, then key).
 fn by_date(a: &Assembly) -> Vec<&Series> {
     let mut v: Vec<&Series> = a.series.iter().collect();
-    v.sort_by(|x, y| (x.received, &x.key).cmp(&(y.received, &y.key)));
+    v.sort_by(|x, y| (x.date, &x.key).cmp(&(y.date, &y.key)));
     v
 }
 

@@ -69,7 +69,8 @@ pub struct AssemblyChanges {
     /// Stored series whose record changed (members, trailers, fields),
     /// not counting those only superseded.
     pub updated: usize,
-    /// Series that became superseded by a newer revision.
+    /// Series that became superseded by a newer revision, new ones born
+    /// superseded (both revisions in one batch) included.
     pub superseded: usize,
     /// Series assembled exactly as stored.
     pub unchanged: usize,
@@ -104,8 +105,10 @@ pub struct SeriesRecord {
     /// The cover letter's Message-ID, else the first patch's.
     pub message_id: String,
     pub total: u32,
+    /// How many of patches 1..=total arrived.
+    pub received: u32,
     /// Earliest `Date:` among its mails, Unix seconds.
-    pub received: Option<i64>,
+    pub date: Option<i64>,
     pub complete: bool,
     pub missing: Vec<u32>,
     pub tags: Vec<String>,

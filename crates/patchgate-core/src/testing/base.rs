@@ -235,13 +235,13 @@ pub fn prerequisite(
     if images.before.is_empty() {
         return Ok(None);
     }
-    let Some(posted) = me.received else {
+    let Some(posted) = me.date else {
         return Ok(None);
     };
     let mut best: Option<(usize, i64, Prerequisite)> = None;
     for s in store.list_series(&SeriesFilter::default())? {
         let earlier = s
-            .received
+            .date
             .is_some_and(|t| t <= posted && t >= posted - PREREQUISITE_WINDOW);
         if s.id == me.id
             || s.topic == me.topic
@@ -259,7 +259,7 @@ pub fn prerequisite(
         if matched == 0 || !consistent {
             continue;
         }
-        let when = s.received.unwrap_or(0);
+        let when = s.date.unwrap_or(0);
         if best
             .as_ref()
             .is_none_or(|(m, t, _)| (matched, when) > (*m, *t))
@@ -298,12 +298,12 @@ fn series_with_patch_id(
     me: &SeriesRecord,
     pid: &str,
 ) -> Result<Option<i64>, TestError> {
-    let Some(posted) = me.received else {
+    let Some(posted) = me.date else {
         return Ok(None);
     };
     for s in store.list_series(&SeriesFilter::default())? {
         let earlier = s
-            .received
+            .date
             .is_some_and(|t| t <= posted && t >= posted - PREREQUISITE_WINDOW);
         if s.id == me.id || !earlier {
             continue;

@@ -263,7 +263,7 @@ impl Tester<'_> {
             committer_email: "patchgate@localhost".into(),
             // The posting date as committer date makes the applied commits
             // the same every time, so their runs are found again.
-            committer_date: detail.series.received.map(|t| format!("@{t} +0000")),
+            committer_date: detail.series.date.map(|t| format!("@{t} +0000")),
         };
         // The tree the patches were made on, as their `index` lines tell.
         let images = base::Images::of(&base::patch_messages(store, &detail)?);
@@ -274,13 +274,13 @@ impl Tester<'_> {
         let guessed = if named_base {
             None
         } else {
-            base::guess_base(&mirror, &tree.bases, &images, detail.series.received)?
+            base::guess_base(&mirror, &tree.bases, &images, detail.series.date)?
         };
         let candidates = apply::Candidates {
             base_commit: detail.series.base_commit.as_deref(),
             guessed,
             branches: &tree.bases,
-            posted: detail.series.received,
+            posted: detail.series.date,
             prelude: None,
         };
         let label = format!("series-{id}");
@@ -292,7 +292,7 @@ impl Tester<'_> {
             if let Some(pre) = base::prerequisite(store, &detail, &images)? {
                 if let Ok(pre_mbox) = series_mbox(store, &pre.detail) {
                     let pre_guess =
-                        base::guess_base(&mirror, &tree.bases, &pre.images, pre.series.received)?;
+                        base::guess_base(&mirror, &tree.bases, &pre.images, pre.series.date)?;
                     let label_pre = format!(
                         "series {} \"{}\" (v{}), which it needs: {}",
                         pre.series.id, pre.series.subject, pre.series.version, pre.why
@@ -301,7 +301,7 @@ impl Tester<'_> {
                         base_commit: pre.series.base_commit.as_deref(),
                         guessed: pre_guess,
                         branches: &tree.bases,
-                        posted: pre.series.received.or(detail.series.received),
+                        posted: pre.series.date.or(detail.series.date),
                         prelude: Some(apply::Prelude {
                             mbox: pre_mbox,
                             label: label_pre,

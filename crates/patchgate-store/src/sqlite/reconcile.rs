@@ -222,7 +222,10 @@ pub(super) fn apply(
             });
             event(&tx, id, EventKind::Ingested, ingested, at)?;
             if let Some(by) = superseded_by {
+                // Born superseded (its newer revision came in the same
+                // batch): superseded by this apply all the same.
                 event(&tx, id, EventKind::Superseded, json!({ "by": by }), at)?;
+                changes.superseded += 1;
             }
             changes.new += 1;
             changes.new_ids.push(id);
@@ -455,7 +458,7 @@ fn write_fields(
             message_id,
             s.cover,
             s.total,
-            s.received,
+            s.date,
             s.complete,
             missing,
             tags,

@@ -37,7 +37,8 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRecord> {
             },
             message_id: r.get(6)?,
             total: r.get(7)?,
-            received: r.get(8)?,
+            received: 0,
+            date: r.get(8)?,
             complete: r.get(9)?,
             missing: Vec::new(),
             tags: Vec::new(),
@@ -58,6 +59,9 @@ fn decode(raw: RawRecord) -> Result<SeriesRecord> {
     let id = rec.id;
     let whose = || format!("series {id}");
     rec.missing = from_json(&raw.missing, "missing patches", whose)?;
+    // `missing` lists every absent index of 1..=total.
+    rec.received =
+        u32::try_from(rec.missing.len()).map_or(0, |missing| rec.total.saturating_sub(missing));
     rec.tags = from_json(&raw.tags, "tags", whose)?;
     rec.state = raw.state.parse().map_err(|detail| Error::Corrupt {
         what: "state",

@@ -165,7 +165,7 @@ pub fn series(key: &str, cover: Option<&str>, patches: &[(u32, &str)], total: u3
         total,
         title: format!("title of {key}"),
         author: person("Ada Lovelace", "ada@example.org"),
-        received: Some(1_700_000_000),
+        date: Some(1_700_000_000),
         complete: missing.is_empty(),
         missing,
         tags: Vec::new(),

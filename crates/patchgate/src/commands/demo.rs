@@ -67,9 +67,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let (summary, _, done) = cycle(&mut ctx, &[source], args.jobs)?;
         println!(
-            "{day}: {} messages, {} new series, {} superseded, {} tested",
-            summary.read,
-            summary.series_new,
+            "{day}: {}, {} new, {} superseded, {} tested",
+            super::plural(summary.read, "message", "messages"),
+            super::plural(summary.series_new, "series", "series"),
             summary.series_superseded,
             done.len()
         );
@@ -82,10 +82,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("\nwhere every series stands now:");
     print!("{}", final_table(&ctx)?);
     if args.dir.is_some() {
-        println!(
-            "\nexplore it: patchgate --config {} series list",
-            dir.join("patchgate.toml").display()
-        );
+        // Its patchgate.toml is the default config there: after `cd`, every
+        // command works on the demo as is.
+        println!("\nto explore it: cd {}", dir.display());
+        println!("then: patchgate series list, patchgate series show 1, patchgate test 1");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,15 +8,18 @@ use std::time::{Duration, Instant};
 
 /// Read mail from mbox files, Maildirs, public-inbox archives or stdin.
 ///
-/// Each SOURCE is an mbox file (mboxo or mboxrd), a Maildir (a folder with
-/// cur/ and new/), a public-inbox v2 archive (the folder holding git/0.git,
-/// git/1.git, ...; a second run reads only new commits), or `-` for one
-/// message on stdin as an MTA pipes it. Reading the same mail twice changes
-/// nothing. Messages that cannot be used are kept with their reason and
-/// counted; ingest fails only when a source cannot be read at all.
+/// Each SOURCE is an mbox file (mboxo or mboxrd, gzipped or not, also a pipe
+/// such as <(zcat list.mbox.gz)), a Maildir (a folder with cur/ and new/), a
+/// public-inbox v2 archive (the folder holding git/0.git, git/1.git, ...; a
+/// second run reads only new commits), or `-` for stdin: an mbox when it
+/// starts with a `From ` line (`cat list.mbox | patchgate ingest -`), else
+/// one message as an MTA pipes it. Reading the same mail twice changes
+/// nothing. Messages that cannot be used (not mail, over 64 MiB, a Maildir
+/// entry that is no file) are reported with their reason and counted;
+/// ingest fails only when a source cannot be read at all.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// mbox file, Maildir, public-inbox archive, or - for stdin.
+    /// mbox file (.gz too), Maildir, public-inbox archive, or - for stdin.
     #[arg(required = true)]
     sources: Vec<String>,
     /// Print the summary as JSON.
@@ -46,10 +49,29 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
 pub fn ingest_sources(ctx: &mut Context, sources: &[SourceRef]) -> anyhow::Result<Summary> {
     let mut bar = Bar::default();
     let mut ingester = Ingester::new(ctx.store.as_mut(), &mut bar);
+    // A source that fails part way (a gzip file cut short) keeps what was
+    // read before the fault, and the other sources are still read: the
+    // mail is assembled before the failure is reported.
+    let mut failed = Vec::new();
     for s in sources {
-        ingester.ingest(s)?;
+        if let Err(e) = ingester.ingest(s) {
+            failed.push(anyhow::Error::from(e));
+        }
     }
-    Ok(ingester.finish(super::now())?)
+    let summary = ingester.finish(super::now())?;
+    let Some(first) = failed.pop() else {
+        return Ok(summary);
+    };
+    for e in &failed {
+        eprintln!("error: {e:#}");
+    }
+    if summary.read == 0 {
+        return Err(first);
+    }
+    Err(first.context(format!(
+        "{} read and stored before this failure",
+        super::plural(summary.read, "message", "messages")
+    )))
 }
 
 /// Human summary on stdout.
@@ -61,8 +83,8 @@ pub fn print_summary(s: &Summary, elapsed: Duration) {
         0.0
     };
     println!(
-        "read {} messages in {:.2}s ({:.0}/s): {} new, {} already stored, {} unusable",
-        s.read,
+        "read {} in {:.2}s ({:.0}/s): {} new, {} already stored, {} unusable",
+        super::plural(s.read, "message", "messages"),
         secs,
         rate,
         s.new,
@@ -74,7 +96,10 @@ pub fn print_summary(s: &Summary, elapsed: Duration) {
         s.series_total, s.series_new, s.series_updated, s.series_superseded
     );
     for u in &s.unusable {
-        println!("  unusable {} ({}): {}", u.message_id, u.source, u.reason);
+        match &u.message_id {
+            Some(id) => println!("  unusable {id} ({}): {}", u.source, u.reason),
+            None => println!("  unusable {}: {}", u.source, u.reason),
+        }
     }
 }
 
@@ -121,7 +146,8 @@ impl Progress for Bar {
             } else {
                 0.0
             };
-            bar.set_message(format!("{} messages, {rate:.0} msg/s", self.messages));
+            let read = super::plural(self.messages, "message", "messages");
+            bar.set_message(format!("{read}, {rate:.0} msg/s"));
         }
     }
 

@@ -26,6 +26,27 @@ pub struct Args {
 
 pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
     let mut ctx = Context::open(config)?;
+    let (no_source, no_tree) = (ctx.config.sources.is_empty(), ctx.config.trees.is_empty());
+    if no_source && no_tree {
+        anyhow::bail!(
+            "nothing to run: {} names no mail to read and no tree to test. Add, for example:\n\n\
+             {SOURCE_EXAMPLE}\n{TREE_EXAMPLE}\n\
+             (`patchgate init` writes a commented file; `patchgate demo` shows one at work)",
+            config.display()
+        );
+    }
+    if no_source {
+        eprintln!(
+            "note: {} has no [[source]], so no mail is read; to read a list, add:\n\n{SOURCE_EXAMPLE}",
+            config.display()
+        );
+    }
+    if no_tree {
+        eprintln!(
+            "note: {} has no [tree.NAME], so series are read but not tested; to test them, add:\n\n{TREE_EXAMPLE}",
+            config.display()
+        );
+    }
     let sources = ctx
         .config
         .sources
@@ -34,7 +55,13 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let (summary, elapsed, done) = cycle(&mut ctx, &sources, args.jobs)?;
     print_summary(&summary, elapsed);
-    print!("{}", done_table(&ctx, &done, args.reports));
+    if !done.is_empty() {
+        print!("{}", done_table(&ctx, &done, args.reports));
+    } else if args.jobs == 0 {
+        println!("tests scheduled, left to `patchgate worker` (--jobs 0)");
+    } else {
+        println!("no revision to test");
+    }
     // A job that did not finish is no verdict: say so, and exit non-zero
     // so a cron job or a script notices.
     let unfinished: Vec<&Done> = done.iter().filter(|d| d.error.is_some()).collect();
@@ -58,6 +85,10 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::from(2))
 }
+
+const SOURCE_EXAMPLE: &str =
+    "    [[source]]\n    path = \"lists/kvm.mbox\"   # or a Maildir, or a public-inbox archive\n";
+const TREE_EXAMPLE: &str = "    [tree.calc]\n    repo = \"calc.git\"         # path or URL of the repository patches apply to\n    bases = [\"master\"]\n\n    [tree.calc.suite.build]\n    run = \"make\"\n";
 
 /// One turn of the main job over `sources`: ingest, schedule, test until
 /// no job is left. Shared with `patchgate demo`.

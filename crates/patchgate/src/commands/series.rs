@@ -15,7 +15,8 @@ pub enum Command {
     /// One series: its revision, patches and collected trailers.
     Show(ShowArgs),
     /// An am-ready mbox of the series with collected trailers applied, in
-    /// order; pipe it to `git am`.
+    /// order; pipe it to plain `git am`. Of an incomplete series, the
+    /// patches received, with a warning naming the missing ones.
     Mbox(MboxArgs),
     /// The event log of a series: every step of its life, oldest first.
     History(ShowArgs),
@@ -78,7 +79,7 @@ fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
         topic: None,
         limit: None,
     })?;
-    series.sort_by(|x, y| y.received.cmp(&x.received).then(y.id.cmp(&x.id)));
+    series.sort_by(|x, y| y.date.cmp(&x.date).then(y.id.cmp(&x.id)));
     if let Some(n) = a.limit {
         series.truncate(n);
     }
@@ -87,7 +88,7 @@ fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut t = Table::new(&[
-        "ID", "TOPIC", "VER", "PATCHES", "STATE", "RECEIVED", "AUTHOR", "SUBJECT",
+        "ID", "TOPIC", "VER", "PATCHES", "STATE", "DATE", "AUTHOR", "SUBJECT",
     ]);
     for s in &series {
         t.row(vec![
@@ -96,7 +97,7 @@ fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
             format!("v{}", s.version),
             patches_cell(s),
             state_cell(s),
-            date(s.received),
+            date(s.date),
             s.author.name.clone(),
             s.subject.clone(),
         ]);
@@ -107,11 +108,10 @@ fn list(ctx: &Context, a: ListArgs) -> anyhow::Result<()> {
 }
 
 fn patches_cell(s: &SeriesRecord) -> String {
-    let have = s.total as usize - s.missing.len();
     if s.complete {
         s.total.to_string()
     } else {
-        format!("{have}/{}", s.total)
+        format!("{}/{}", s.received, s.total)
     }
 }
 
@@ -136,7 +136,7 @@ fn show(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
     println!("Series {}: {}", s.id, s.subject);
     println!("  version   v{} of topic {}", s.version, s.topic);
     println!("  author    {} <{}>", s.author.name, s.author.email);
-    println!("  received  {}", date(s.received));
+    println!("  date      {}", date(s.date));
     println!("  state     {}", state_cell(s));
     if s.complete {
         println!("  patches   {} (complete)", s.total);
@@ -144,7 +144,7 @@ fn show(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
         let missing: Vec<String> = s.missing.iter().map(u32::to_string).collect();
         println!(
             "  patches   {} of {}; missing {}",
-            s.total as usize - s.missing.len(),
+            s.received,
             s.total,
             missing.join(", ")
         );
@@ -209,15 +209,37 @@ fn mbox(ctx: &Context, a: MboxArgs) -> anyhow::Result<()> {
         .store
         .series_detail(id)?
         .ok_or_else(|| anyhow!("series {id} vanished while reading it"))?;
-    let out = patchgate_core::series_mbox::series_mbox(ctx.store.as_ref(), &d)?;
+    let out = patchgate_core::series_mbox::received_mbox(ctx.store.as_ref(), &d)?;
+    let s = &d.series;
+    if !s.missing.is_empty() {
+        let missing: Vec<String> = s.missing.iter().map(u32::to_string).collect();
+        let received: Vec<String> = d.patches.iter().map(|p| p.index.to_string()).collect();
+        eprintln!(
+            "warning: series {id} is incomplete: {} {} of {} not received; the mbox holds \
+             only {} ({}), which may not apply without the missing ones",
+            if missing.len() == 1 {
+                "patch"
+            } else {
+                "patches"
+            },
+            missing.join(", "),
+            s.total,
+            super::plural(d.patches.len() as u64, "patch", "patches"),
+            if received.is_empty() {
+                "none".to_string()
+            } else {
+                received.join(", ")
+            },
+        );
+    }
     match a.output {
         Some(path) => std::fs::write(&path, &out)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().lock().write_all(&out)?,
     }
     eprintln!(
-        "series {id}: {} patches, collected trailers applied",
-        d.patches.len()
+        "series {id}: {}, collected trailers applied",
+        super::plural(d.patches.len() as u64, "patch", "patches")
     );
     Ok(())
 }

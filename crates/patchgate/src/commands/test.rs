@@ -152,9 +152,9 @@ pub fn render(r: &TestReport) -> String {
         };
         let count = |c: Class| s.tests.iter().filter(|t| t.class == c).count();
         out.push_str(&format!(
-            "  suite {}: {status} ({} tests: {} regression, {} pre-existing, {} flaky, {} fixed, {} new)\n",
+            "  suite {}: {status} ({}: {} regression, {} pre-existing, {} flaky, {} fixed, {} new)\n",
             s.name,
-            s.tests.len(),
+            super::plural(s.tests.len(), "test", "tests"),
             count(Class::Regression),
             count(Class::PreExisting),
             count(Class::Flaky),

@@ -46,7 +46,10 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
         args.until_idle,
         &stop,
     )?;
-    eprintln!("worker {name}: {} jobs done", done.len());
+    eprintln!(
+        "worker {name}: {} done",
+        super::plural(done.len(), "job", "jobs")
+    );
     Ok(())
 }
 

@@ -24,7 +24,7 @@ pub const MARC_ACK: &str = "Marc Zyngier <maz@kernel.org>";
 
 /// Every field DESIGN.md promises for a series object, plus those the store
 /// prints today; a rename of any of them breaks scripts.
-const SERIES_KEYS: [&str; 15] = [
+const SERIES_KEYS: [&str; 16] = [
     "id",
     "topic",
     "version",
@@ -33,6 +33,7 @@ const SERIES_KEYS: [&str; 15] = [
     "message_id",
     "total",
     "received",
+    "date",
     "complete",
     "missing",
     "tags",
@@ -80,7 +81,7 @@ fn assert_person(v: &Value, what: &str) {
 /// The series object's fields and their JSON types.
 fn assert_series_shape(s: &Value) {
     assert_has_keys(s, &SERIES_KEYS, "series");
-    for k in ["id", "topic", "version", "total"] {
+    for k in ["id", "topic", "version", "total", "received"] {
         assert!(s[k].is_u64(), "`{k}` is not a count: {s:#}");
     }
     for k in ["subject", "message_id", "state"] {
@@ -92,7 +93,13 @@ fn assert_series_shape(s: &Value) {
     );
     assert!(s["complete"].is_boolean(), "{s:#}");
     assert!(s["missing"].is_array() && s["tags"].is_array(), "{s:#}");
-    assert!(s["received"].is_i64() || s["received"].is_null(), "{s:#}");
+    assert!(s["date"].is_i64() || s["date"].is_null(), "{s:#}");
+    let listed = s["missing"].as_array().map_or(0, Vec::len) as i64;
+    assert_eq!(
+        num(s, "received") + listed,
+        num(s, "total"),
+        "received and missing add up to total: {s:#}"
+    );
     assert!(
         s["superseded_by"].is_u64() || s["superseded_by"].is_null(),
         "{s:#}"

@@ -80,22 +80,31 @@ fn a_series_keeps_its_id_while_patches_and_then_its_cover_arrive_in_reverse() {
 }
 
 #[test]
-fn series_mbox_of_an_incomplete_series_exits_2_naming_the_missing_patches() {
+fn series_mbox_of_an_incomplete_series_gives_the_received_patches_and_warns_of_the_missing() {
     let dir = Dir::new();
     let ids = [PMU_V4.to_string(), pmu_v4_patch(1), pmu_v4_patch(3)];
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let partial = dir.write("partial.mbox", mbox_of(&mails_by_id(&data(PMU), &ids)));
     dir.ingest(&[&partial]);
-    let out = dir.run(&["series", "mbox", PMU_V4]).code(2);
-    assert!(out.stdout.is_empty(), "no partial mbox: {}", out.stdout);
+    let out = dir.run(&["series", "mbox", PMU_V4]).code(0);
+    let subjects: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("Subject: "))
+        .collect();
+    assert_eq!(subjects.len(), 2, "{}", out.stdout);
+    assert!(subjects[0].contains(" 1/4]"), "{subjects:?}");
+    assert!(subjects[1].contains(" 3/4]"), "{subjects:?}");
     let err = &out.stderr;
+    assert!(err.contains("warning: series"), "{err}");
     assert!(err.contains("incomplete"), "{err}");
     assert!(
-        err.contains("2, 4 of 4"),
+        err.contains("patches 2, 4 of 4 not received"),
         "the missing patches are named: {err}"
     );
+    assert!(err.contains("only 2 patches (1, 3)"), "{err}");
 
-    // With -o, no file is left behind either.
+    // With -o, the file holds the same.
     let file = dir.path().join("out.mbox");
     dir.run(&[
         "series",
@@ -104,10 +113,72 @@ fn series_mbox_of_an_incomplete_series_exits_2_naming_the_missing_patches() {
         "-o",
         file.to_str().expect("utf-8 path"),
     ])
-    .code(2);
-    assert!(
-        !file.exists(),
-        "an incomplete series wrote {}",
-        file.display()
+    .code(0);
+    let written = std::fs::read(&file).expect("the mbox was written");
+    assert_eq!(written, out.stdout_bytes);
+}
+
+#[test]
+fn received_counts_patches_date_is_the_earliest_date_and_missing_is_listed_whole() {
+    let dir = Dir::new();
+    let mail = crate::mails::mail(
+        "lone@example.org",
+        None,
+        "[PATCH 99999/99999] the last of many",
+        "Mon, 1 Aug 2022 10:00:00 +0000",
+        "Only this one arrived.\n\nSigned-off-by: Ada Lovelace <ada@example.org>\n---\n\
+         diff --git a/x b/x\nnew file mode 100644\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+x\n",
     );
+    let file = dir.write("lone.mbox", mbox_of(&[mail.into_bytes()]));
+    dir.ingest(&[&file]);
+    let list = dir.series();
+    assert_eq!(list.len(), 1, "{list:#?}");
+    let s = &list[0];
+    assert_eq!(num(s, "total"), 99_999);
+    assert_eq!(
+        num(s, "received"),
+        1,
+        "one patch arrived: {}",
+        s["received"]
+    );
+    assert_eq!(num(s, "date"), 1_659_348_000, "the Date: in Unix seconds");
+    let missing = s["missing"].as_array().expect("missing is a list");
+    assert_eq!(missing.len(), 99_998, "missing is never cut short");
+    assert_eq!(
+        (missing[0].clone(), missing[99_997].clone()),
+        (json!(1), json!(99_998))
+    );
+    let show = dir.json(&["series", "show", "lone@example.org"]);
+    assert_eq!(num(&show, "received"), 1);
+    let human = dir.ok(&["series", "show", "lone@example.org"]).stdout;
+    assert!(
+        human.contains("patches   1 of 99999; missing 1, 2, 3"),
+        "{human}"
+    );
+    let table = dir.ok(&["series", "list"]).stdout;
+    assert!(table.contains("1/99999"), "{table}");
+}
+
+#[test]
+fn a_count_no_series_has_is_read_as_one_patch_with_the_reason() {
+    let dir = Dir::new();
+    let mail = crate::mails::mail(
+        "huge-count@example.org",
+        None,
+        "[PATCH 1/4000000000] counted past belief",
+        "Mon, 1 Aug 2022 10:00:00 +0000",
+        "Body.\n---\ndiff --git a/x b/x\nnew file mode 100644\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+x\n",
+    );
+    let file = dir.write("huge.mbox", mbox_of(&[mail.into_bytes()]));
+    let summary = dir.ingest(&[&file]);
+    let problems = summary["with_problems"].as_array().expect("a list");
+    assert_eq!(problems.len(), 1, "{summary:#}");
+    assert!(
+        text(&problems[0], "reason").contains("1 of 4000000000"),
+        "{summary:#}"
+    );
+    let list = dir.series();
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!((num(&list[0], "total"), num(&list[0], "received")), (1, 1));
+    assert_eq!(list[0]["complete"], true);
 }

@@ -11,6 +11,8 @@
 mod archives;
 mod arrival;
 mod config;
+mod flowed;
+mod hostile;
 mod incremental;
 mod mails;
 mod printing;

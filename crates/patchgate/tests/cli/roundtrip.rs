@@ -160,7 +160,7 @@ fn round_trip_in(
 
     let diffs = posted_diffs(&work, &mails_by_id(archive, posted));
     let want_trees = posted_trees(&repo, &base, &diffs);
-    let plain = am(&repo, &base, "plain", &["--patch-format=mboxrd"], &mbox);
+    let plain = am(&repo, &base, "plain", &[], &mbox);
     assert_eq!(
         plain.len(),
         posted.len(),

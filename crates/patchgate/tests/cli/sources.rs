@@ -51,11 +51,7 @@ fn am_greet(dir: &Dir, name: &str) -> String {
     std::fs::create_dir_all(&repo).expect("repo folder");
     git(&repo, &["init", "-q", "-b", "master"]);
     git(&repo, &["commit", "-q", "--allow-empty", "-m", "base"]);
-    git_with_stdin(
-        &repo,
-        &["am", "-q", "--patch-format=mboxrd"],
-        Some(mbox.as_slice()),
-    );
+    git_with_stdin(&repo, &["am", "-q"], Some(mbox.as_slice()));
     let hello = std::fs::read_to_string(repo.join("hello.txt")).expect("hello.txt applied");
     assert_eq!(hello, "hello\nworld\n");
     let goodbye = std::fs::read_to_string(repo.join("goodbye.txt")).expect("goodbye.txt applied");
@@ -125,7 +121,7 @@ fn maildir_messages_in_cur_and_new_are_read_and_dot_files_skipped() {
 /// Append commits to the bare epoch repository `repo`, as public-inbox
 /// writes them: `Some(mail)` adds the message as the blob `m`, `None`
 /// removes it (a message deleted from the archive).
-fn inbox_append(repo: &Path, commits: &[Option<&str>]) {
+pub(crate) fn inbox_append(repo: &Path, commits: &[Option<&str>]) {
     if !repo.exists() {
         std::fs::create_dir_all(repo).expect("epoch folder");
         git(repo, &["init", "-q", "--bare", "-b", "master"]);
@@ -325,5 +321,197 @@ fn a_missing_file_exits_2_naming_it_once_with_the_reason() {
         err.matches("No such file or directory").count(),
         1,
         "the reason is repeated:\n{err}"
+    );
+}
+
+/// What ingesting the PMU archive as a plain file gives: the summary's
+/// counts and the series list, to compare every other way of reading it.
+fn pmu_as_a_file() -> ((i64, i64, i64, usize), Vec<Value>) {
+    let dir = Dir::new();
+    let summary = dir.ingest(&[&crate::util::data(crate::archives::PMU)]);
+    (counts(&summary), dir.series())
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut child = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write as _;
+        stdin.write_all(&input).expect("gzip reads its input");
+    });
+    let out = child.wait_with_output().expect("gzip ends");
+    writer.join().expect("written");
+    assert!(out.status.success());
+    out.stdout
+}
+
+#[test]
+fn an_mbox_on_stdin_is_read_as_an_mbox_not_as_one_message() {
+    let (want, series) = pmu_as_a_file();
+    assert_eq!(want, (66, 66, 0, 0));
+    let mbox = std::fs::read(crate::util::data(crate::archives::PMU)).expect("the archive");
+    let dir = Dir::new();
+    let out = dir
+        .run_with_stdin(&["ingest", "--json", "-"], &mbox)
+        .code(0);
+    assert_eq!(counts(&out.json()), want, "{}", out.stdout);
+    assert_eq!(dir.series(), series);
+}
+
+#[test]
+fn a_gzipped_mbox_is_read_from_a_file_and_from_stdin() {
+    let (want, series) = pmu_as_a_file();
+    let mbox = std::fs::read(crate::util::data(crate::archives::PMU)).expect("the archive");
+    let gz = gzip(&mbox);
+    let dir = Dir::new();
+    let file = dir.write("t.mbox.gz", &gz);
+    assert_eq!(counts(&dir.ingest(&[&file])), want);
+    assert_eq!(dir.series(), series);
+
+    let piped = Dir::new();
+    let out = piped
+        .run_with_stdin(&["ingest", "--json", "-"], &gz)
+        .code(0);
+    assert_eq!(counts(&out.json()), want, "{}", out.stdout);
+    assert_eq!(piped.series(), series);
+}
+
+#[test]
+fn a_gzip_file_cut_short_stores_what_came_before_and_exits_2_naming_it() {
+    let mbox = std::fs::read(crate::util::data(crate::archives::PMU)).expect("the archive");
+    let gz = gzip(&mbox);
+    let dir = Dir::new();
+    let file = dir.write("t.mbox.gz", &gz[..gz.len() / 2]);
+    let out = dir.run(&["ingest", file.to_str().expect("utf-8")]).code(2);
+    assert!(
+        out.stderr.contains(&file.display().to_string()),
+        "{}",
+        out.stderr
+    );
+    let stored = dir.series();
+    assert!(!stored.is_empty(), "the mail before the cut was lost");
+}
+
+#[test]
+fn a_pipe_path_from_process_substitution_is_read_as_an_mbox_stream() {
+    let (want, series) = pmu_as_a_file();
+    let dir = Dir::new();
+    let script = format!(
+        "exec {} --config {} ingest --json <(cat {})",
+        env!("CARGO_BIN_EXE_patchgate"),
+        dir.config().display(),
+        crate::util::data(crate::archives::PMU).display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .env_remove("PATCHGATE_CONFIG")
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_str(&stdout).expect("JSON summary");
+    assert_eq!(counts(&summary), want, "{summary:#}");
+    assert_eq!(dir.series(), series);
+}
+
+#[test]
+fn a_public_inbox_epoch_that_is_no_git_repository_exits_2_naming_it() {
+    let dir = Dir::new();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(inbox.join("git/0.git")).expect("epoch folder");
+    // Inside another repository, git would read that one's history instead.
+    git(dir.path(), &["init", "-q"]);
+    let out = dir
+        .run(&["ingest", inbox.to_str().expect("utf-8 path")])
+        .code(2);
+    let epoch = inbox.join("git/0.git").display().to_string();
+    assert!(out.stderr.contains(&epoch), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not a git repository"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+
+    std::fs::remove_dir_all(dir.path().join(".git")).expect("outer repository removed");
+    let out = dir
+        .run(&["ingest", inbox.to_str().expect("utf-8 path")])
+        .code(2);
+    assert!(out.stderr.contains(&epoch), "{}", out.stderr);
+
+    // An epoch cloned with a work tree is still a repository.
+    git(&inbox.join("git/0.git"), &["init", "-q"]);
+    let summary = dir.ingest(&[&inbox]);
+    assert_eq!(counts(&summary), (0, 0, 0, 0), "{summary:#}");
+}
+
+/// A commit message whose lines an mbox can mistake: one starting `From `,
+/// one starting `>From `, and one git mailsplit would take for an envelope.
+const TRICKY_MESSAGE: &str = "greet: say it twice\n\n\
+From here on, the greeting is said twice.\n\
+>From a quoted reply: say it again.\n\
+From then on 10:30:00 1999 it ran, a line shaped like an envelope.\n\n\
+Signed-off-by: Ada Lovelace <ada@example.org>\n";
+
+#[test]
+fn series_mbox_applies_with_plain_git_am_keeping_every_from_line_byte_for_byte() {
+    let dir = Dir::new();
+    let repo = dir.path().join("posted");
+    std::fs::create_dir_all(&repo).expect("repo folder");
+    git(&repo, &["init", "-q", "-b", "master"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "base"]);
+    std::fs::write(repo.join("twice.txt"), "hello\nhello\n").expect("file");
+    git(&repo, &["add", "twice.txt"]);
+    git(&repo, &["commit", "-q", "-m", TRICKY_MESSAGE]);
+    let patch = git(
+        &repo,
+        &[
+            "format-patch",
+            "-1",
+            "--stdout",
+            "--add-header=Message-ID: <tricky@example.org>",
+        ],
+    );
+    // The list archives it as mboxrd, envelope line its own.
+    let posted = patch.split_once('\n').expect("an envelope line").1;
+    let archive = dir.write("list.mbox", Envelope::ALL[0].mbox(&[posted.to_string()]));
+    dir.ingest(&[&archive]);
+    let mbox = dir
+        .ok(&["series", "mbox", "tricky@example.org"])
+        .stdout_bytes;
+
+    let applied = dir.path().join("applied");
+    std::fs::create_dir_all(&applied).expect("repo folder");
+    git(&applied, &["init", "-q", "-b", "master"]);
+    git(&applied, &["commit", "-q", "--allow-empty", "-m", "base"]);
+    git_with_stdin(&applied, &["am", "-q"], Some(&mbox));
+    assert_eq!(
+        git(&applied, &["log", "-1", "--format=%B"]),
+        git(&repo, &["log", "-1", "--format=%B"]),
+        "the commit message changed on its way through series mbox"
+    );
+    let id = |r: &Path| {
+        let show = git(r, &["show", "HEAD"]);
+        git_with_stdin(r, &["patch-id", "--stable"], Some(show.as_bytes()))
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(id(&applied), id(&repo));
+    assert_eq!(
+        git(&applied, &["rev-list", "--count", "HEAD"]).trim(),
+        "2",
+        "one commit, not a mail cut in two"
     );
 }

@@ -5,7 +5,7 @@
 //! store. Nothing here knows what a series is; the tests say that.
 
 use serde_json::Value;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -71,6 +71,56 @@ impl Dir {
         let mut full = vec!["--config", self.config.to_str().expect("utf-8 temp path")];
         full.extend_from_slice(args);
         patchgate(self.path(), &full, Some(stdin))
+    }
+
+    /// Like [`Dir::run`], killed after `secs` seconds: for input that could
+    /// make the binary wait for ever. A kill fails the test, naming the run.
+    pub fn run_within(&self, secs: u64, args: &[&str]) -> Output {
+        let mut full = vec!["--config", self.config.to_str().expect("utf-8 temp path")];
+        full.extend_from_slice(args);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_patchgate"));
+        cmd.args(&full)
+            .current_dir(self.path())
+            .env_remove("PATCHGATE_CONFIG")
+            .env_remove("PATCHGATE_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let shown = format!("patchgate {}", full.join(" "));
+        let mut child = cmd.spawn().expect("the patchgate binary starts");
+        // Read both pipes while waiting, so a long output cannot block it.
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("the child can be waited for") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("`{shown}` still ran after {secs}s: it hangs");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let stdout = stdout.join().expect("stdout was read");
+        let stderr = stderr.join().expect("stderr was read");
+        Output {
+            command: shown,
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stdout_bytes: stdout,
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
     }
 
     /// Run and require exit code 0.

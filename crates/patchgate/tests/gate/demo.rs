@@ -43,6 +43,14 @@ fn demo_gives_every_example_series_its_verdict() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // It ends by saying where to go to explore it, in counts a reader
+    // would write.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("\nto explore it: cd {}\n", dir.display())),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(" 1 messages"), "{stdout}");
     let demo = Env::existing(dir.join("patchgate.toml"));
     let list = demo.json(&["series", "list", "--json"]);
     let series = list.as_array().expect("array");
