@@ -187,6 +187,85 @@ impl Mirror {
         }
     }
 
+    /// The first-parent line of branch `name`, newest first: at most `max`
+    /// commits, committed no later than `before` (Unix time) when given.
+    pub fn first_parents(&self, name: &str, before: Option<i64>, max: usize) -> Result<Vec<Oid>> {
+        self.commits_between(name, true, None, before, max)
+    }
+
+    /// The commits reachable from branch `name` (only its first-parent
+    /// line with `first_parent`), newest first: at most `max`, committed
+    /// after `after` and no later than `before` (Unix times) when given.
+    pub fn commits_between(
+        &self,
+        name: &str,
+        first_parent: bool,
+        after: Option<i64>,
+        before: Option<i64>,
+        max: usize,
+    ) -> Result<Vec<Oid>> {
+        if self.branch_head(name)?.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = self.git().arg("rev-list").arg(format!("--max-count={max}"));
+        if first_parent {
+            cmd = cmd.arg("--first-parent");
+        }
+        if let Some(t) = before {
+            cmd = cmd.arg(format!("--before=@{t}"));
+        }
+        if let Some(t) = after {
+            cmd = cmd.arg(format!("--after=@{t}"));
+        }
+        let text = cmd.arg(format!("refs/heads/{name}")).arg("--").run_text()?;
+        text.lines()
+            .map(|line| self.parse_oid(line, "rev-list"))
+            .collect()
+    }
+
+    /// The blob each of `paths` has in each of `commits` (`None`: no such
+    /// file there), asked of one `git cat-file --batch-check`.
+    pub fn blobs_at(&self, commits: &[Oid], paths: &[String]) -> Result<Vec<Vec<Option<String>>>> {
+        if commits.is_empty() || paths.is_empty() {
+            return Ok(vec![vec![None; paths.len()]; commits.len()]);
+        }
+        // A path with a newline would break the line protocol; it cannot
+        // name a blob anyway.
+        let mut input = String::new();
+        for c in commits {
+            for p in paths {
+                let p = if p.contains('\n') {
+                    "\u{0}"
+                } else {
+                    p.as_str()
+                };
+                input.push_str(&format!("{c}:{p}\n"));
+            }
+        }
+        let cmd = self
+            .git()
+            .args(["cat-file", "--batch-check=%(objectname) %(objecttype)"]);
+        let args = cmd.args_text();
+        let out = cmd.output_with_input(input.as_bytes())?;
+        let text = out.stdout_text();
+        let mut answers = text.lines().map(|line| match line.split_once(' ') {
+            Some((oid, "blob")) => Some(oid.to_string()),
+            _ => None,
+        });
+        let mut table = Vec::with_capacity(commits.len());
+        for _ in commits {
+            let mut row = Vec::with_capacity(paths.len());
+            for _ in paths {
+                match answers.next() {
+                    Some(a) => row.push(a),
+                    None => return Err(self.unexpected(&args, &text)),
+                }
+            }
+            table.push(row);
+        }
+        Ok(table)
+    }
+
     /// The newest commit reachable from `tip`, committed at or after
     /// `since` (Unix time), whose subject is exactly `subject`: where a
     /// patch that changes nothing on `tip` landed.

@@ -319,6 +319,97 @@ pub(crate) fn files(diff: &str) -> Vec<String> {
     out
 }
 
+/// One file of a git diff, with the blobs its `index` line names: what
+/// the file was before the patch and what it is after. Blob ids are as
+/// abbreviated as the patch wrote them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileChange {
+    /// Path before the patch; `None` for a new file.
+    pub old_path: Option<String>,
+    /// Path after the patch; `None` for a deleted file.
+    pub new_path: Option<String>,
+    /// Blob before; `None` when the patch names none (a plain diff) or the
+    /// file is new.
+    pub old_blob: Option<String>,
+    /// Blob after; `None` when the patch names none or the file is deleted.
+    pub new_blob: Option<String>,
+}
+
+/// The files of a git diff with their `index` blobs, in order. Sections
+/// without a `diff --git` header (plain diffs) are left out: they name no
+/// blobs.
+pub fn changes(diff: &str) -> Vec<FileChange> {
+    let mut out: Vec<FileChange> = Vec::new();
+    let mut in_hunk = State::Header;
+    for line in lines(diff) {
+        if let State::Hunk { old, new } = in_hunk {
+            if let Some(next) = hunk_step(line, old, new) {
+                in_hunk = next;
+                continue;
+            }
+            in_hunk = State::Header;
+        }
+        if let Some(counts) = hunk_counts(line) {
+            if counts != (0, 0) {
+                in_hunk = State::Hunk {
+                    old: counts.0,
+                    new: counts.1,
+                };
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("diff --git ") {
+            let paths = paths_of_git_header(rest);
+            let (a, b) = match paths.as_slice() {
+                [one] => (Some(one.clone()), Some(one.clone())),
+                [a, b, ..] => (Some(a.clone()), Some(b.clone())),
+                [] => (None, None),
+            };
+            out.push(FileChange {
+                old_path: a,
+                new_path: b,
+                old_blob: None,
+                new_blob: None,
+            });
+            continue;
+        }
+        let Some(current) = out.last_mut() else {
+            continue;
+        };
+        if line.starts_with("new file mode") {
+            current.old_path = None;
+        } else if line.starts_with("deleted file mode") {
+            current.new_path = None;
+        } else if let Some(p) = line.strip_prefix("rename from ") {
+            current.old_path = Some(unquote(p));
+        } else if let Some(p) = line.strip_prefix("rename to ") {
+            current.new_path = Some(unquote(p));
+        } else if let Some(rest) = line.strip_prefix("index ") {
+            let ids = rest.split(' ').next().unwrap_or("");
+            if let Some((a, b)) = ids.split_once("..") {
+                let blob = |id: &str| {
+                    let id = id.trim();
+                    (id.len() >= 4
+                        && id.bytes().all(|c| c.is_ascii_hexdigit())
+                        && !id.bytes().all(|c| c == b'0'))
+                    .then(|| id.to_ascii_lowercase())
+                };
+                current.old_blob = blob(a);
+                current.new_blob = blob(b);
+            }
+        }
+    }
+    for c in &mut out {
+        if c.old_path.is_none() {
+            c.old_blob = None;
+        }
+        if c.new_path.is_none() {
+            c.new_blob = None;
+        }
+    }
+    out
+}
+
 /// `file.c\t2020-01-01 00:00:00` → `file.c`: plain diff writes a timestamp.
 fn strip_timestamp(path: &str) -> &str {
     path.split('\t').next().unwrap_or(path).trim_end()
@@ -406,6 +497,64 @@ fn paths_of_git_header(rest: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn changes_name_the_blobs_before_and_after() {
+        let diff = "diff --git a/src/a.c b/src/a.c\n\
+index 1234abc..5678def 100644\n\
+--- a/src/a.c\n\
++++ b/src/a.c\n\
+@@ -1,2 +1,2 @@\n\
+-diff --git a/fake b/fake\n\
++index 0000000..1111111\n\
+ ctx\n\
+diff --git a/new.c b/new.c\n\
+new file mode 100644\n\
+index 0000000..abcdef1\n\
+--- /dev/null\n\
++++ b/new.c\n\
+@@ -0,0 +1 @@\n\
++x\n\
+diff --git a/old.c b/gone.c\n\
+similarity index 90%\n\
+rename from old.c\n\
+rename to gone.c\n\
+index aaaa111..bbbb222 100644\n\
+diff --git a/dead.c b/dead.c\n\
+deleted file mode 100644\n\
+index cccc333..0000000\n";
+        let got = super::changes(diff);
+        let brief: Vec<_> = got
+            .iter()
+            .map(|c| {
+                (
+                    c.old_path.as_deref(),
+                    c.new_path.as_deref(),
+                    c.old_blob.as_deref(),
+                    c.new_blob.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            brief,
+            vec![
+                (
+                    Some("src/a.c"),
+                    Some("src/a.c"),
+                    Some("1234abc"),
+                    Some("5678def")
+                ),
+                (None, Some("new.c"), None, Some("abcdef1")),
+                (
+                    Some("old.c"),
+                    Some("gone.c"),
+                    Some("aaaa111"),
+                    Some("bbbb222")
+                ),
+                (Some("dead.c"), None, Some("cccc333"), None),
+            ]
+        );
+    }
+
     #[test]
     fn fast_line_splitting_agrees_with_std() {
         for text in [

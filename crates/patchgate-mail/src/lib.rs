@@ -21,6 +21,7 @@ mod render;
 pub mod subject;
 pub mod trailer;
 
+pub use diff::{changes, FileChange};
 pub use parse::{parse, synthetic_id};
 pub use render::render_am;
 pub use subject::Subject;

@@ -189,6 +189,10 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
         source,
     })?;
     let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+    // Taken before the wait thread can reap the child, so a kill after the
+    // child exited can never reach a process that reused its pid. Kernels
+    // before 5.3 have no pidfd; then the pid is signalled, as before.
+    let pidfd = sys::pidfd_open(pid).ok();
     // The wait thread is alive (it was just started and blocks on this
     // channel), so the send cannot fail; if it somehow did, the child would
     // still be killed below and reaped when this process exits.
@@ -199,7 +203,10 @@ pub(crate) fn run(config: &Config, caps: &Capabilities, spec: &Spec) -> Result<O
             // Killing the outer bwrap takes down the pid namespace: its init
             // dies with it (--die-with-parent) and with that every process.
             if !exited {
-                let _ = sys::kill(pid);
+                let _ = match &pidfd {
+                    Some(fd) => sys::pidfd_kill(fd),
+                    None => sys::kill(pid),
+                };
             }
         } else {
             let _ = sys::kill(-pid);

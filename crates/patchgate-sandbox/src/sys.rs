@@ -137,3 +137,45 @@ pub(crate) fn fs_used_bytes(path: &std::path::Path) -> io::Result<u64> {
     let used_blocks = st.f_blocks.saturating_sub(st.f_bfree);
     Ok(used_blocks.saturating_mul(st.f_frsize))
 }
+
+/// A descriptor for process `pid` (`pidfd_open(2)`, Linux 5.3): a signal
+/// sent through it reaches that process or nobody, never one that got its
+/// pid after it was reaped. Open it before anything can reap the child.
+pub(crate) fn pidfd_open(pid: i32) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open(2) takes two integers and returns a descriptor.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = i32::try_from(fd).map_err(|_| io::Error::other("pidfd out of range"))?;
+    // SAFETY: the kernel just returned this descriptor to us; nothing else
+    // owns it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// SIGKILL through a pidfd. A process that has exited already is not an
+/// error.
+pub(crate) fn pidfd_kill(fd: &std::os::fd::OwnedFd) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: pidfd_send_signal(2) with a descriptor we own, a signal
+    // number, a null siginfo and no flags.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            libc::SIGKILL,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::ESRCH) {
+        Ok(())
+    } else {
+        Err(err)
+    }
+}

@@ -327,9 +327,9 @@ pub fn next_state(state: State, kind: &EventKind) -> State {
         EventKind::Gating => allowed(&[S::Accepted, S::Queued], S::Gating),
         EventKind::Queued => allowed(&[S::Gating], S::Queued),
         EventKind::InNext => allowed(&[S::Gating], S::InNext),
-        // Merged by way of the branches, or found landed when applied (its
-        // patches change nothing on the branch any more).
-        EventKind::Merged => allowed(&[S::InNext, S::Applying], S::Merged),
+        // Merged by way of the branches, or found landed however it got
+        // there (its patches change nothing on the branch any more).
+        EventKind::Merged if state.is_open() || matches!(state, S::Queued | S::InNext) => S::Merged,
         EventKind::Dropped => allowed(&[S::Queued, S::InNext, S::Gating], S::Dropped),
         EventKind::Superseded if state.is_open() => S::Superseded,
         EventKind::Withdrawn if state.is_open() => S::Withdrawn,

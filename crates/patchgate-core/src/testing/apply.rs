@@ -22,6 +22,9 @@ pub struct Applied {
     pub reason: String,
     pub head: Oid,
     pub worktree: Worktree,
+    /// The series changes nothing on another base it was tried on: it has
+    /// landed there already.
+    pub already_in: Option<AlreadyApplied>,
 }
 
 /// Why a series applied nowhere: what `git am -3` said on the first base.
@@ -38,12 +41,37 @@ pub struct ApplyFailure {
     pub files: Vec<String>,
     /// git's message.
     pub message: String,
+    /// The files the series changes, when the base has none of them: a
+    /// patch for another project that was sent to this list.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_for_tree: Vec<String>,
 }
 
 impl ApplyFailure {
     /// One sentence a submitter can act on; git's full words stay in
     /// `message`.
     pub fn explain(&self) -> String {
+        if !self.not_for_tree.is_empty() {
+            let files: Vec<&str> = self
+                .not_for_tree
+                .iter()
+                .take(5)
+                .map(String::as_str)
+                .collect();
+            let more = self.not_for_tree.len().saturating_sub(files.len());
+            return format!(
+                "not for this tree: the series changes {}{}, which {} ({}) does not have; it was \
+                 sent to this list for another project, and nothing here is its fault",
+                files.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                },
+                short(&self.base),
+                self.base_reason,
+            );
+        }
         let what = if self.files.is_empty() {
             // Without a conflict list, git's own error line says most.
             self.message
@@ -84,7 +112,25 @@ pub struct Landed {
 }
 
 impl AlreadyApplied {
-    /// "already in master as abc123def456 (and 2 more commits)".
+    /// "already in master as abc123def456, 0123456789ab".
+    pub fn where_landed(&self) -> String {
+        let place = self.branch.as_deref().map_or_else(
+            || format!("in {}", short(&self.base)),
+            |b| format!("in {b}"),
+        );
+        let found: Vec<&str> = self
+            .landed
+            .iter()
+            .filter_map(|l| l.commit.as_deref())
+            .map(short)
+            .collect();
+        match found.as_slice() {
+            [] => format!("already {place}"),
+            many => format!("already {place} as {}", many.join(", ")),
+        }
+    }
+
+    /// Why nothing was tested: the series is on every base already.
     pub fn explain(&self) -> String {
         let place = self.branch.as_deref().map_or_else(
             || format!("in {}", short(&self.base)),
@@ -147,15 +193,29 @@ pub fn in_use(dir: &Path) -> bool {
 /// What to try, in order.
 pub struct Candidates<'a> {
     pub base_commit: Option<&'a str>,
+    /// The commit whose files have the blobs the patches' `index` lines
+    /// name, and the branch it is on.
+    pub guessed: Option<(Oid, String)>,
     pub branches: &'a [String],
     /// The series' posting date (Unix seconds).
     pub posted: Option<i64>,
+    /// Patches to apply first on every base: a series this one was posted
+    /// on top of. The series is judged from the commit they lead to.
+    pub prelude: Option<Prelude>,
+}
+
+/// A prerequisite series, as `git am` takes it.
+#[derive(Debug, Clone)]
+pub struct Prelude {
+    pub mbox: Vec<u8>,
+    /// How the report names it: `series 7 "arm: pmu: …" (v2), which …`.
+    pub label: String,
 }
 
 /// How one base took the series.
 enum Attempt {
     /// Every patch as posted, or by a three-way merge.
-    Applied(Applied, bool),
+    Applied(Box<Applied>, bool),
     /// Every patch changed nothing: the base has the series.
     NoOp(Vec<String>),
     Failed,
@@ -188,6 +248,51 @@ pub fn apply(
             }
             Ok(Attempt::Failed)
         };
+        // The prerequisite first; the series is then judged from its end.
+        let (oid, reason) = match &candidates.prelude {
+            None => (oid, reason),
+            Some(prelude) => match worktree.am(&prelude.mbox, options)? {
+                AmOutcome::Applied(a) if a.patches.iter().all(|p| !p.already_applied) => {
+                    let on = a.commits.last().cloned().unwrap_or_else(|| oid.clone());
+                    (
+                        on,
+                        format!(
+                            "on top of {}, applied to {} ({reason})",
+                            prelude.label,
+                            short(oid.as_str())
+                        ),
+                    )
+                }
+                AmOutcome::Applied(_) => {
+                    return fail(ApplyFailure {
+                        base: oid.to_string(),
+                        base_reason: reason,
+                        patch: 0,
+                        subject: String::new(),
+                        files: vec![],
+                        not_for_tree: vec![],
+                        message: format!(
+                            "error: the prerequisite {} is already (in part) on this base",
+                            prelude.label
+                        ),
+                    })
+                }
+                AmOutcome::Failed(f) => {
+                    return fail(ApplyFailure {
+                        base: oid.to_string(),
+                        base_reason: reason,
+                        patch: 0,
+                        subject: f.subject,
+                        files: f.files,
+                        not_for_tree: vec![],
+                        message: format!(
+                            "error: the prerequisite {} does not apply here\n{}",
+                            prelude.label, f.message
+                        ),
+                    })
+                }
+            },
+        };
         match worktree.am(mbox, options)? {
             AmOutcome::Applied(a) => {
                 let noop: Vec<usize> = a
@@ -210,6 +315,7 @@ pub fn apply(
                         patch: n,
                         subject: a.patches[n - 1].subject.clone(),
                         files: vec![],
+                        not_for_tree: vec![],
                         message: format!(
                             "error: patch {n} changes nothing here (git: \"No changes -- Patch already applied\") while the others do: part of the series is on this base already"
                         ),
@@ -233,12 +339,13 @@ pub fn apply(
                     )
                 };
                 Ok(Attempt::Applied(
-                    Applied {
+                    Box::new(Applied {
                         base: oid,
                         reason,
                         head,
                         worktree,
-                    },
+                        already_in: None,
+                    }),
                     three_way.is_empty(),
                 ))
             }
@@ -249,6 +356,7 @@ pub fn apply(
                 subject: f.subject,
                 files: f.files,
                 message: f.message,
+                not_for_tree: vec![],
             }),
         }
     };
@@ -256,11 +364,11 @@ pub fn apply(
     let mut take = |got: Attempt, oid: &Oid, reason: &str, branch: Option<&str>| -> bool {
         match got {
             Attempt::Applied(a, true) => {
-                merged = Some(a);
+                merged = Some(*a);
                 true
             }
             Attempt::Applied(a, false) => {
-                merged.get_or_insert(a);
+                merged.get_or_insert(*a);
                 false
             }
             Attempt::NoOp(subjects) => {
@@ -305,13 +413,31 @@ pub fn apply(
         };
         let reason = format!("head of {branch}{suffix}");
         let got = attempt(head.clone(), reason.clone())?;
+        let head_merged = matches!(got, Attempt::Applied(_, false));
         if take(got, &head, &reason, Some(branch)) {
             break 'branches;
         }
         // An archive replayed later: the branch has moved on since the
-        // posting, so try it as it stood when the series was posted.
+        // posting, so the series is tried where it was made, or where the
+        // branch stood when it was posted. A series posted after the head
+        // does not apply to it, whatever older base would take it.
         let head_date = mirror.commit_date(&head)?;
-        if let Some(posted) = candidates.posted.filter(|p| *p < head_date) {
+        let replay = candidates.posted.is_some_and(|p| p < head_date);
+        // The base the author used, as the patches' blobs tell, when the
+        // head needed a three-way merge (a clean apply is better evidence)
+        // or in a replay.
+        if let Some((oid, on)) = candidates.guessed.as_ref().filter(|(_, b)| b == branch) {
+            if head_merged || replay {
+                let reason = format!(
+                    "the commit of {on} whose files are those the patches were made against{suffix}"
+                );
+                let got = attempt(oid.clone(), reason.clone())?;
+                if take(got, oid, &reason, Some(branch)) {
+                    break 'branches;
+                }
+            }
+        }
+        if let Some(posted) = candidates.posted.filter(|_| replay) {
             if let Some(then) = mirror.branch_at(branch, posted)? {
                 let reason = format!("{branch} as it stood when the series was posted{suffix}");
                 let got = attempt(then.clone(), reason.clone())?;
@@ -321,27 +447,34 @@ pub fn apply(
             }
         }
     }
-    if let Some(a) = merged {
+    // Where a series that changes nothing on some base landed: a commit
+    // with each patch's subject, committed no earlier than a week before the
+    // posting (clocks and backdated postings).
+    let landed = match no_op {
+        None => None,
+        Some((base, base_reason, branch, subjects)) => {
+            let since = candidates.posted.map_or(0, |p| p - 7 * 86_400);
+            let mut landed = Vec::new();
+            for subject in subjects {
+                let commit = mirror
+                    .find_by_subject(&base, &subject, since)?
+                    .map(|o| o.to_string());
+                landed.push(Landed { subject, commit });
+            }
+            Some(AlreadyApplied {
+                base: base.to_string(),
+                base_reason,
+                branch,
+                landed,
+            })
+        }
+    };
+    if let Some(mut a) = merged {
+        a.already_in = landed;
         return Ok(Applying::Applied(a));
     }
-    if let Some((base, base_reason, branch, subjects)) = no_op {
-        // Where it landed: a commit with the patch's subject, committed no
-        // earlier than a week before the posting (clocks and backdated
-        // postings).
-        let since = candidates.posted.map_or(0, |p| p - 7 * 86_400);
-        let mut landed = Vec::new();
-        for subject in subjects {
-            let commit = mirror
-                .find_by_subject(&base, &subject, since)?
-                .map(|o| o.to_string());
-            landed.push(Landed { subject, commit });
-        }
-        return Ok(Applying::AlreadyApplied(AlreadyApplied {
-            base: base.to_string(),
-            base_reason,
-            branch,
-            landed,
-        }));
+    if let Some(landed) = landed {
+        return Ok(Applying::AlreadyApplied(landed));
     }
     match first_failure {
         Some(f) => Ok(Applying::Failed(f)),

@@ -7,6 +7,7 @@
 //! events of the series, so its history shows each step.
 
 mod apply;
+mod base;
 mod suites;
 
 pub use apply::{short, ApplyFailure};
@@ -264,13 +265,65 @@ impl Tester<'_> {
             // the same every time, so their runs are found again.
             committer_date: detail.series.received.map(|t| format!("@{t} +0000")),
         };
+        // The tree the patches were made on, as their `index` lines tell.
+        let images = base::Images::of(&base::patch_messages(store, &detail)?);
+        let named_base = match detail.series.base_commit.as_deref() {
+            Some(b) => mirror.resolve(b)?.is_some(),
+            None => false,
+        };
+        let guessed = if named_base {
+            None
+        } else {
+            base::guess_base(&mirror, &tree.bases, &images, detail.series.received)?
+        };
         let candidates = apply::Candidates {
             base_commit: detail.series.base_commit.as_deref(),
+            guessed,
             branches: &tree.bases,
             posted: detail.series.received,
+            prelude: None,
         };
         let label = format!("series-{id}");
-        let applied = match apply::apply(&mirror, &jobs, &label, &mbox, &options, &candidates)? {
+        let mut applying = apply::apply(&mirror, &jobs, &label, &mbox, &options, &candidates)?;
+        if let apply::Applying::Failed(failure) = &mut applying {
+            // Posted on top of another series still on the list: apply
+            // that one first, and judge this one from its end.
+            let mut stacked = None;
+            if let Some(pre) = base::prerequisite(store, &detail, &images)? {
+                if let Ok(pre_mbox) = series_mbox(store, &pre.detail) {
+                    let pre_guess =
+                        base::guess_base(&mirror, &tree.bases, &pre.images, pre.series.received)?;
+                    let label_pre = format!(
+                        "series {} \"{}\" (v{}), which it needs: {}",
+                        pre.series.id, pre.series.subject, pre.series.version, pre.why
+                    );
+                    let on_top = apply::Candidates {
+                        base_commit: pre.series.base_commit.as_deref(),
+                        guessed: pre_guess,
+                        branches: &tree.bases,
+                        posted: pre.series.received.or(detail.series.received),
+                        prelude: Some(apply::Prelude {
+                            mbox: pre_mbox,
+                            label: label_pre,
+                        }),
+                    };
+                    if let a @ apply::Applying::Applied(_) =
+                        apply::apply(&mirror, &jobs, &label, &mbox, &options, &on_top)?
+                    {
+                        stacked = Some(a);
+                    }
+                }
+            }
+            match stacked {
+                Some(a) => applying = a,
+                None => {
+                    if let Some(base) = mirror.resolve(&failure.base)? {
+                        failure.not_for_tree = base::foreign_files(&mirror, &base, &images)?;
+                    }
+                }
+            }
+        }
+        let applied = match applying {
             apply::Applying::Applied(a) => a,
             apply::Applying::Failed(f) => {
                 let verdict = judge(
@@ -285,7 +338,7 @@ impl Tester<'_> {
                     store,
                     id,
                     EventKind::ApplyFailed,
-                    json!({"base": f.base, "patch": f.patch, "files": f.files}),
+                    json!({"base": f.base, "patch": f.patch, "files": f.files, "not_for_tree": !f.not_for_tree.is_empty()}),
                 )?;
                 let report = TestReport {
                     series: id,
@@ -414,7 +467,7 @@ impl Tester<'_> {
             base_reason: Some(applied.reason.clone()),
             head: Some(head),
             apply_failure: None,
-            already_applied: None,
+            already_applied: applied.already_in.clone(),
             verdict,
         };
         drop(base_tree);
@@ -432,7 +485,7 @@ impl Tester<'_> {
     pub fn record(&self, store: &mut dyn Store, report: &TestReport) -> Result<(), TestError> {
         let value = serde_json::to_value(report).unwrap_or_default();
         store.record_verdict(report.series, &report.branch, &value, self.clock.now())?;
-        if let Some(landed) = &report.already_applied {
+        if let (Some(landed), None) = (&report.already_applied, &report.head) {
             // The signal that the series landed, however it got there.
             return self.event(
                 store,
@@ -458,7 +511,17 @@ impl Tester<'_> {
             report.series,
             kind,
             json!({"branch": report.branch, "verdict": report.verdict.verdict, "head": report.head, "because": blocking}),
-        )
+        )?;
+        if let Some(landed) = &report.already_applied {
+            // Tested where it was made, and found on the branch already.
+            self.event(
+                store,
+                report.series,
+                EventKind::Merged,
+                json!({"branch": landed.branch, "base": landed.base, "commits": landed.landed.iter().map(|l| &l.commit).collect::<Vec<_>>(), "why": landed.explain()}),
+            )?;
+        }
+        Ok(())
     }
 }
 

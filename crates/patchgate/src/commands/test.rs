@@ -134,7 +134,14 @@ pub fn render(r: &TestReport) -> String {
         out.push_str(&format!("  does not apply: {}\n", f.explain()));
     }
     if let Some(landed) = &r.already_applied {
-        out.push_str(&format!("  already applied: {}\n", landed.explain()));
+        if r.head.is_some() {
+            out.push_str(&format!(
+                "  landed: the series is {} (it changes nothing there); tested on the base above\n",
+                landed.where_landed()
+            ));
+        } else {
+            out.push_str(&format!("  already applied: {}\n", landed.explain()));
+        }
     }
     for s in &r.verdict.suites {
         let status = match s.status {

@@ -61,13 +61,49 @@ fn ingest_and_test(env: &Env, mbox: &[u8]) -> serde_json::Value {
 }
 
 #[test]
-fn a_series_already_on_master_says_where_and_never_passes() {
+fn a_series_merged_after_its_posting_is_tested_where_it_was_made_and_marked_landed() {
     let env = Env::new("");
     let (work, mbox) = two_patches(&env);
+    let made_on = git(&work, T0, &["rev-parse", "master"]);
     // Upstream merged it later (as a maintainer's `b4 am` would).
     git(&work, T0 + 3 * DAY, &["merge", "-q", "--ff-only", "topic"]);
     let landed = git(&work, T0, &["rev-parse", "HEAD"]);
     commit(&work, "b.txt", "more\n", "b: unrelated", T0 + 4 * DAY);
+    publish(&work, &env.path().join("up.git"));
+    let report = ingest_and_test(&env, &mbox);
+    assert_eq!(report["applied"], true, "{report:#}");
+    assert_eq!(report["base"], made_on.as_str(), "{report:#}");
+    assert_ne!(report["head"], report["base"], "{report:#}");
+    assert_eq!(report["verdict"], "pass", "{report:#}");
+    let commits = report["already_applied"]["landed"].to_string();
+    assert!(commits.contains(&landed), "{report:#}");
+    let list = env.json(&["series", "list", "--json"]);
+    assert_eq!(list[0]["state"], "merged", "{list:#}");
+}
+
+#[test]
+fn a_series_already_on_every_base_says_where_and_never_passes() {
+    let env = Env::new("");
+    let work = repo(env.path(), "a.txt", &lines(&[]), T0);
+    // Made on a tree of the author's own, which upstream never had; the
+    // maintainer applied it with a three-way merge, and then it was sent
+    // again.
+    git(&work, T0, &["checkout", "-q", "-b", "local"]);
+    commit(&work, "a.txt", &lines(&[(1, "one, locally")]), "local", T0);
+    git(&work, T0, &["checkout", "-q", "-b", "topic"]);
+    // Posted (again) on the third day, after it landed on the second.
+    commit(
+        &work,
+        "a.txt",
+        &lines(&[(1, "one, locally"), (15, "fifteen")]),
+        "a: spell out fifteen",
+        T0 + 3 * DAY,
+    );
+    git(&work, T0, &["checkout", "-q", "master"]);
+    git(&work, T0 + 2 * DAY, &["cherry-pick", "topic"]);
+    let landed = git(&work, T0, &["rev-parse", "HEAD"]);
+    let mbox = format_patch(&work, "local..topic", T0 + 3 * DAY);
+    git(&work, T0, &["branch", "-D", "local", "topic"]);
     publish(&work, &env.path().join("up.git"));
     let report = ingest_and_test(&env, &mbox);
     assert_eq!(report["applied"], false, "{report:#}");
@@ -76,8 +112,6 @@ fn a_series_already_on_master_says_where_and_never_passes() {
     let why = report["apply_error"].as_str().unwrap_or("");
     assert!(why.contains("already in master as "), "{why}");
     assert!(why.contains(&landed[..12]), "{why}");
-    let commits = report["already_applied"]["landed"].to_string();
-    assert!(commits.contains(&landed), "{report:#}");
     let list = env.json(&["series", "list", "--json"]);
     assert_eq!(list[0]["state"], "merged", "{list:#}");
 }
@@ -115,7 +149,7 @@ fn a_base_where_the_series_applies_as_posted_beats_a_three_way_merge() {
     assert_eq!(report["base"], posted_on.as_str(), "{report:#}");
     let why = report["base_reason"].as_str().unwrap_or("");
     assert!(
-        why.contains("as it stood when the series was posted"),
+        why.contains("whose files are those the patches were made against"),
         "{why}"
     );
     assert!(!why.contains("three-way"), "{why}");
@@ -124,9 +158,20 @@ fn a_base_where_the_series_applies_as_posted_beats_a_three_way_merge() {
 #[test]
 fn a_three_way_merge_is_named_when_no_base_takes_the_series_as_posted() {
     let env = Env::new("");
-    let (work, mbox) = two_patches(&env);
-    // Master moved before the posting: no earlier state to fall back to.
-    git(&work, T0, &["reset", "-q", "--hard", "master"]);
+    let work = repo(env.path(), "a.txt", &lines(&[]), T0);
+    // Made on a tree of the author's own that master never had.
+    git(&work, T0, &["checkout", "-q", "-b", "local"]);
+    commit(&work, "a.txt", &lines(&[(1, "one, locally")]), "local", T0);
+    git(&work, T0, &["checkout", "-q", "-b", "topic"]);
+    commit(
+        &work,
+        "a.txt",
+        &lines(&[(1, "one, locally"), (15, "fifteen")]),
+        "a: spell out fifteen",
+        T0 + DAY,
+    );
+    let mbox = format_patch(&work, "local..topic", T0 + DAY);
+    git(&work, T0, &["checkout", "-q", "master"]);
     commit(
         &work,
         "a.txt",
@@ -139,7 +184,7 @@ fn a_three_way_merge_is_named_when_no_base_takes_the_series_as_posted() {
     assert_eq!(report["applied"], true, "{report:#}");
     let why = report["base_reason"].as_str().unwrap_or("");
     assert!(
-        why.contains("patch 2 did not apply as posted and went on by a three-way merge"),
+        why.contains("patch 1 did not apply as posted and went on by a three-way merge"),
         "{why}"
     );
 }

@@ -14,4 +14,5 @@ mod landed;
 mod logs;
 mod lost;
 mod replay;
+mod stacked;
 mod worker;
