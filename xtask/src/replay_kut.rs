@@ -433,7 +433,9 @@ impl Row {
         } else {
             self.pids_up
         };
-        if self.already_applied || (self.applied && self.head_is_base()) {
+        // `already_applied` beside a head says the branch's head has the
+        // series too; without one, nothing was applied.
+        if (self.already_applied && self.head.is_none()) || (self.applied && self.head_is_base()) {
             Outcome::NoOp
         } else if !self.applied {
             Outcome::Failed
@@ -514,7 +516,17 @@ fn series_row(
             .flatten()
             .map(|l| l["commit"].as_str().map_or("?".into(), short))
             .collect();
-        let what = format!("already applied: landed as {}", landed.join(", "));
+        let what = if row.head.is_some() {
+            format!(
+                "applied; also already on {} as {}",
+                report["already_applied"]["branch"]
+                    .as_str()
+                    .unwrap_or("the branch"),
+                landed.join(", ")
+            )
+        } else {
+            format!("already applied: landed as {}", landed.join(", "))
+        };
         row.note = if row.note.is_empty() {
             what
         } else {
