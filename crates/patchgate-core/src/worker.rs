@@ -24,8 +24,10 @@ use std::time::Duration;
 pub const TEST_SERIES: &str = "test-series";
 
 /// Enqueue a test for every complete, open revision not yet tested and not
-/// superseded, that a configured tree takes. A revision that changed since
-/// (a patch or a trailer arrived) gets a new job: the key covers its mails.
+/// superseded, that a configured tree takes. The job's key covers the
+/// revision's patch mails, so a revision tested once is not tested again
+/// (a trailer that arrives later changes only the rules' part of a
+/// verdict); one whose test stopped before its verdict gets a new key.
 /// Returns the ids of the series scheduled now.
 pub fn schedule(
     store: &mut dyn Store,
@@ -338,14 +340,14 @@ fn run_job(
             });
         }
     };
+    // The job's end, the verdict and its events in one transaction: a
+    // crash leaves either all of them or a job still leased, which runs
+    // again (reusing its stored runs) once the lease ends.
+    let recording = tester.recording(&report);
     let report = Some(report);
     let error: Option<String> = None;
-    match store.finish_job(job.id, job.token, &outcome, clock.now()) {
-        Ok(()) => {
-            if let Some(r) = &report {
-                tester.record(store, r).map_err(|e| e.to_string())?;
-            }
-        }
+    match store.finish_job_recording(job.id, job.token, &outcome, Some(&recording), clock.now()) {
+        Ok(()) => {}
         Err(patchgate_store::Error::LeaseLost { .. }) => {
             // Another worker holds the job now; its result is the one kept.
             return Ok(Done {

@@ -24,7 +24,7 @@ mod worktree;
 pub use command::GitEnv;
 pub use error::{GitError, Result};
 pub use inbox::{InboxCursor, InboxMessage, InboxMessages, PublicInbox};
-pub use mirror::{Commit, Mirror};
+pub use mirror::Mirror;
 pub use oid::{BadOid, Oid};
 pub use patch_id::patch_id_stable;
 pub use worktree::{AmFailure, AmOptions, AmOutcome, Applied, AppliedPatch, Worktree};

@@ -19,20 +19,6 @@ pub struct Mirror {
     env: GitEnv,
 }
 
-/// One commit as `log` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Commit {
-    pub oid: Oid,
-    pub author_name: String,
-    pub author_email: String,
-    /// Unix time.
-    pub author_time: i64,
-    /// Unix time.
-    pub committer_time: i64,
-    /// The first line of the message.
-    pub subject: String,
-}
-
 impl Mirror {
     /// Opens the mirror in `dir`, cloning `source` (URL or path) there first
     /// when `dir` does not exist yet. Runs git with [`GitEnv::isolated`].
@@ -139,16 +125,6 @@ impl Mirror {
             return Ok(None);
         }
         self.parse_oid(&output.stdout_text(), "rev-parse").map(Some)
-    }
-
-    /// Whether the commit is in the mirror.
-    pub fn has_commit(&self, oid: &Oid) -> Result<bool> {
-        let output = self
-            .git()
-            .args(["cat-file", "-e"])
-            .arg(format!("{oid}^{{commit}}"))
-            .output()?;
-        Ok(output.status.success())
     }
 
     /// The commit at the tip of branch `name`, if the branch exists.
@@ -292,71 +268,6 @@ impl Mirror {
         Ok(None)
     }
 
-    /// The commits of `range` (e.g. `base..tip`), newest first as git lists
-    /// them.
-    pub fn rev_list(&self, range: &str) -> Result<Vec<Oid>> {
-        self.check_rev(range)?;
-        let text = self.git().args(["rev-list", range, "--"]).run_text()?;
-        text.lines()
-            .map(|line| self.parse_oid(line, "rev-list"))
-            .collect()
-    }
-
-    /// The commits of `range` with author, dates and subject, newest first.
-    pub fn log(&self, range: &str) -> Result<Vec<Commit>> {
-        self.check_rev(range)?;
-        // Unit and record separators cannot occur in names or in a subject
-        // line, so they split the fields without quoting.
-        let cmd = self.git().args([
-            "log",
-            "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%ct%x1f%s%x1e",
-            range,
-            "--",
-        ]);
-        let args = cmd.args_text();
-        let text = cmd.run_text()?;
-        let mut commits = Vec::new();
-        for record in text.split('\x1e') {
-            let record = record.trim_start_matches('\n');
-            if record.is_empty() {
-                continue;
-            }
-            let fields: Vec<&str> = record.split('\x1f').collect();
-            let [oid, author_name, author_email, author_time, committer_time, subject] = fields[..]
-            else {
-                return Err(self.unexpected(&args, record));
-            };
-            commits.push(Commit {
-                oid: self.parse_oid(oid, "log")?,
-                author_name: author_name.to_owned(),
-                author_email: author_email.to_owned(),
-                author_time: author_time
-                    .parse()
-                    .map_err(|_| self.unexpected(&args, record))?,
-                committer_time: committer_time
-                    .parse()
-                    .map_err(|_| self.unexpected(&args, record))?,
-                subject: subject.to_owned(),
-            });
-        }
-        Ok(commits)
-    }
-
-    /// The best common ancestor of two commits, if they share history.
-    pub fn merge_base(&self, a: &Oid, b: &Oid) -> Result<Option<Oid>> {
-        let output = self
-            .git()
-            .args(["merge-base", a.as_str(), b.as_str()])
-            .output()?;
-        // Exit 1 with no output is git's "no common ancestor".
-        if output.status.code() == Some(1) && output.stdout.is_empty() {
-            return Ok(None);
-        }
-        let output = crate::command::check(&self.dir, "merge-base", output)?;
-        self.parse_oid(&output.stdout_text(), "merge-base")
-            .map(Some)
-    }
-
     /// The paths that differ between two commits (both sides of a rename).
     pub fn diff_names(&self, a: &Oid, b: &Oid) -> Result<Vec<String>> {
         let output = self
@@ -387,20 +298,6 @@ impl Mirror {
         self.git()
             .args(["range-diff", "--no-color", old, new])
             .run_text()
-    }
-
-    /// Keeps a commit alive under `refs/patchgate/NAME` (applied series are
-    /// otherwise unreachable once their worktree is gone).
-    pub fn keep(&self, name: &str, oid: &Oid) -> Result<()> {
-        self.check_rev(name)?;
-        self.git()
-            .args([
-                "update-ref",
-                &format!("refs/patchgate/{name}"),
-                oid.as_str(),
-            ])
-            .run()?;
-        Ok(())
     }
 
     fn check_rev(&self, rev: &str) -> Result<()> {

@@ -36,8 +36,8 @@ pub use records::{
 };
 pub use sqlite::SqliteStore;
 pub use work::{
-    Enqueued, JobFilter, JobRecord, JobStatus, NewJob, Recorded, Run, RunRecord, TestHistory,
-    TestOutcome, VerdictRecord,
+    Enqueued, JobFilter, JobRecord, JobStatus, NewJob, Recorded, Recording, Run, RunRecord,
+    TestHistory, TestOutcome, VerdictRecord,
 };
 
 use patchgate_series::{Assembly, Mail};
@@ -167,6 +167,21 @@ pub trait Store: Send {
     /// answer (git or the sandbox failed): queued again not before
     /// `retry_at` while attempts remain, else (or with `None`) failed with
     /// `error` as its outcome. Only the current token holder may.
+    /// [`Store::finish_job`] and, in the same transaction, the test's
+    /// [`Recording`]: a crash in between cannot leave the job done without
+    /// its verdict, or the series stranded in `testing`. Nothing is
+    /// written when `token` is no longer current.
+    fn finish_job_recording(
+        &mut self,
+        job_id: i64,
+        token: i64,
+        outcome: &Value,
+        recording: Option<&Recording>,
+        now: i64,
+    ) -> Result<()>;
+    /// A verdict and its events in one transaction (a test run outside a
+    /// job: `patchgate test`).
+    fn record(&mut self, recording: &Recording) -> Result<()>;
     fn give_back_job(
         &mut self,
         job_id: i64,

@@ -150,13 +150,15 @@ pub struct JobRecord {
     pub not_before: Option<i64>,
 }
 
-/// Which jobs to list; oldest first.
+/// Which jobs to list; oldest first, or newest first with `newest_first`
+/// (a `limit` then keeps the newest).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobFilter {
     pub status: Option<JobStatus>,
     pub kind: Option<String>,
     pub series_id: Option<i64>,
     pub limit: Option<usize>,
+    pub newest_first: bool,
 }
 
 /// How one test ended in one run.
@@ -220,6 +222,18 @@ pub struct TestHistory {
     pub flips: u64,
     /// Commits on which the test both passed and failed: proven flaky.
     pub flaky_commits: u64,
+}
+
+/// What a finished test leaves behind, written in one transaction: its
+/// verdict and the events it leads to. A crash leaves all of it or none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    pub series_id: i64,
+    pub branch: String,
+    pub verdict: Value,
+    pub at: i64,
+    /// Appended in order, each folded into the series' state.
+    pub events: Vec<crate::Event>,
 }
 
 /// A stored verdict.

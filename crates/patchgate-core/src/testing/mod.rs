@@ -21,7 +21,7 @@ use patchgate_gate::{
 };
 use patchgate_git::{AmOptions, GitError, Mirror, Worktree};
 use patchgate_sandbox::Sandbox;
-use patchgate_store::{Event, EventKind, SeriesDetail, Store};
+use patchgate_store::{Event, EventKind, Recording, SeriesDetail, Store};
 use serde::Serialize;
 use serde_json::json;
 use std::path::PathBuf;
@@ -483,45 +483,61 @@ impl Tester<'_> {
     /// [`Tester::test`] so that a worker records it only while it still
     /// holds the job.
     pub fn record(&self, store: &mut dyn Store, report: &TestReport) -> Result<(), TestError> {
-        let value = serde_json::to_value(report).unwrap_or_default();
-        store.record_verdict(report.series, &report.branch, &value, self.clock.now())?;
-        if let (Some(landed), None) = (&report.already_applied, &report.head) {
-            // The signal that the series landed, however it got there.
-            return self.event(
-                store,
-                report.series,
-                EventKind::Merged,
-                json!({"branch": landed.branch, "base": landed.base, "commits": landed.landed.iter().map(|l| &l.commit).collect::<Vec<_>>(), "why": landed.explain()}),
-            );
-        }
-        let kind = if report.apply_failure.is_some() {
-            EventKind::Verdict
-        } else if report.verdict.verdict == VerdictStatus::Pass {
-            EventKind::TestedPass
-        } else {
-            EventKind::TestedFail
-        };
-        let blocking: Vec<String> = report
-            .verdict
-            .blocking()
-            .map(|r| format!("{}: {}", r.name, r.reason))
-            .collect();
-        self.event(
-            store,
-            report.series,
-            kind,
-            json!({"branch": report.branch, "verdict": report.verdict.verdict, "head": report.head, "because": blocking}),
-        )?;
-        if let Some(landed) = &report.already_applied {
-            // Tested where it was made, and found on the branch already.
-            self.event(
-                store,
-                report.series,
-                EventKind::Merged,
-                json!({"branch": landed.branch, "base": landed.base, "commits": landed.landed.iter().map(|l| &l.commit).collect::<Vec<_>>(), "why": landed.explain()}),
-            )?;
-        }
+        store.record(&self.recording(report))?;
         Ok(())
+    }
+
+    /// What recording `report` writes, for the store to write in one
+    /// transaction (with the job's end, for a worker): the verdict, the
+    /// event it leads to, and `merged` when the series was found landed.
+    pub fn recording(&self, report: &TestReport) -> Recording {
+        let at = self.clock.now();
+        let event = |kind: EventKind, detail: serde_json::Value| Event {
+            at,
+            kind,
+            actor: self.actor.clone(),
+            detail,
+        };
+        let landed_event = |landed: &apply::AlreadyApplied| {
+            event(
+                EventKind::Merged,
+                json!({"branch": landed.branch, "base": landed.base, "commits": landed.landed.iter().map(|l| &l.commit).collect::<Vec<_>>(), "why": landed.explain()}),
+            )
+        };
+        let mut events = Vec::new();
+        match (&report.already_applied, &report.head) {
+            // The signal that the series landed, however it got there.
+            (Some(landed), None) => events.push(landed_event(landed)),
+            _ => {
+                let kind = if report.apply_failure.is_some() {
+                    EventKind::Verdict
+                } else if report.verdict.verdict == VerdictStatus::Pass {
+                    EventKind::TestedPass
+                } else {
+                    EventKind::TestedFail
+                };
+                let blocking: Vec<String> = report
+                    .verdict
+                    .blocking()
+                    .map(|r| format!("{}: {}", r.name, r.reason))
+                    .collect();
+                events.push(event(
+                    kind,
+                    json!({"branch": report.branch, "verdict": report.verdict.verdict, "head": report.head, "because": blocking}),
+                ));
+                // Tested where it was made, and found on the branch already.
+                if let Some(landed) = &report.already_applied {
+                    events.push(landed_event(landed));
+                }
+            }
+        }
+        Recording {
+            series_id: report.series,
+            branch: report.branch.clone(),
+            verdict: serde_json::to_value(report).unwrap_or_default(),
+            at,
+            events,
+        }
     }
 }
 

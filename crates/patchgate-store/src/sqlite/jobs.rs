@@ -193,11 +193,35 @@ pub(super) fn heartbeat(conn: &mut Connection, job_id: i64, token: i64, now: i64
         .step(|| format!("committing the heartbeat of job {job_id}"))
 }
 
+/// The environment variable that names a fault point, for tests that show
+/// what a crash at that point leaves behind. The one point:
+/// `finish-job-before-commit` aborts the process after a finished job's
+/// writes and before their commit.
+pub const FAULT_POINT: &str = "PATCHGATE_FAULT_POINT";
+
+fn fault(point: &str) {
+    if std::env::var_os(FAULT_POINT).is_some_and(|v| v == point) {
+        std::process::abort();
+    }
+}
+
 pub(super) fn finish(
     conn: &mut Connection,
     job_id: i64,
     token: i64,
     outcome: &Value,
+    now: i64,
+) -> Result<()> {
+    finish_recording(conn, job_id, token, outcome, None, now)
+}
+
+/// Finishes the job and stores `recording` in one transaction.
+pub(super) fn finish_recording(
+    conn: &mut Connection,
+    job_id: i64,
+    token: i64,
+    outcome: &Value,
+    recording: Option<&crate::Recording>,
     now: i64,
 ) -> Result<()> {
     let outcome = to_json(outcome, "job outcome")?;
@@ -212,6 +236,10 @@ pub(super) fn finish(
     if n == 0 {
         return Err(lease_lost(&tx, job_id, token)?);
     }
+    if let Some(r) = recording {
+        super::runs::write_recording(&tx, r)?;
+    }
+    fault("finish-job-before-commit");
     tx.commit()
         .step(|| format!("committing the outcome of job {job_id}"))
 }
@@ -275,7 +303,11 @@ pub(super) fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<JobRecor
         sql.push_str(" AND series_id = ?");
         args.push(SqlValue::Integer(series));
     }
-    sql.push_str(" ORDER BY id");
+    sql.push_str(if filter.newest_first {
+        " ORDER BY id DESC"
+    } else {
+        " ORDER BY id"
+    });
     if let Some(limit) = filter.limit {
         sql.push_str(" LIMIT ?");
         args.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));

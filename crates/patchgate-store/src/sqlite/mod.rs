@@ -299,6 +299,21 @@ impl Store for SqliteStore {
         jobs::finish(&mut self.conn, job_id, token, outcome, now)
     }
 
+    fn finish_job_recording(
+        &mut self,
+        job_id: i64,
+        token: i64,
+        outcome: &Value,
+        recording: Option<&crate::Recording>,
+        now: i64,
+    ) -> Result<()> {
+        jobs::finish_recording(&mut self.conn, job_id, token, outcome, recording, now)
+    }
+
+    fn record(&mut self, recording: &crate::Recording) -> Result<()> {
+        runs::record_outcome(&mut self.conn, recording)
+    }
+
     fn give_back_job(
         &mut self,
         job_id: i64,

@@ -201,6 +201,34 @@ pub(super) fn record_verdict(
     Ok(id)
 }
 
+/// A verdict and its events, inside `tx`.
+pub(super) fn write_recording(tx: &rusqlite::Transaction<'_>, r: &crate::Recording) -> Result<()> {
+    let what = || {
+        format!(
+            "storing the verdict of series {} for {}",
+            r.series_id, r.branch
+        )
+    };
+    let verdict = to_json(&r.verdict, "verdict")?;
+    tx.prepare_cached(
+        "INSERT INTO verdicts (series_id, branch, at, verdict) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut st| st.execute(params![r.series_id, r.branch, r.at, verdict]))
+    .step(what)?;
+    for e in &r.events {
+        super::events::append(tx, r.series_id, e)?;
+    }
+    Ok(())
+}
+
+/// A verdict and its events in one transaction.
+pub(super) fn record_outcome(conn: &mut Connection, r: &crate::Recording) -> Result<()> {
+    let tx = write_tx(conn, "a verdict")?;
+    write_recording(&tx, r)?;
+    tx.commit()
+        .step(|| format!("committing the verdict of series {}", r.series_id))
+}
+
 pub(super) fn latest_verdict(
     conn: &Connection,
     series_id: i64,

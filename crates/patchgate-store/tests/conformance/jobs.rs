@@ -39,6 +39,18 @@ pub fn enqueue_is_idempotent_by_dedupe_key(h: &dyn Harness) {
         .expect("jobs");
     assert_eq!(queued.len(), 3);
     assert_eq!(queued[0].payload, json!({ "why": "conformance" }));
+    let newest = store
+        .jobs(&JobFilter {
+            limit: Some(2),
+            newest_first: true,
+            ..JobFilter::default()
+        })
+        .expect("jobs");
+    assert_eq!(
+        newest.iter().map(|j| j.enqueued_at).collect::<Vec<_>>(),
+        vec![40, 30],
+        "the newest two, newest first"
+    );
     assert_eq!(queued[0].enqueued_at, 10);
     assert_eq!(queued[0].suite.as_deref(), Some("unit"));
 }
@@ -335,4 +347,70 @@ pub fn latest_verdict_per_branch(h: &dyn Harness) {
         .expect("verdict")
         .expect("one");
     assert_eq!(queue.verdict, json!({"verdict": "pass"}));
+}
+
+pub fn finishing_a_job_writes_its_verdict_and_events_together_or_not_at_all(h: &dyn Harness) {
+    use patchgate_store::{Event, EventKind, Recording, State};
+    let mut store = h.open();
+    let id = store
+        .apply_assembly(&assembly(vec![series("r@x", None, &[(1, "r@x")], 1)]), 1)
+        .expect("apply")
+        .new_ids[0];
+    let event = |kind: EventKind| Event {
+        at: 5,
+        kind,
+        actor: "w".into(),
+        detail: json!({}),
+    };
+    store
+        .append_event(id, &event(EventKind::Applying))
+        .expect("applying");
+    store
+        .append_event(id, &event(EventKind::Testing))
+        .expect("testing");
+    let mut j = job("unit");
+    j.series_id = Some(id);
+    let job_id = store.enqueue_job(&j, 0).expect("enqueue").id;
+    let stale = store.claim_job("w1", 10, 0).expect("claim").expect("job");
+    let current = store
+        .claim_job("w2", 10, 100)
+        .expect("claim")
+        .expect("job again");
+    let recording = Recording {
+        series_id: id,
+        branch: "queue".into(),
+        verdict: json!({"verdict": "pass"}),
+        at: 110,
+        events: vec![event(EventKind::TestedPass)],
+    };
+    // A worker that lost its lease writes none of it.
+    assert!(matches!(
+        store.finish_job_recording(job_id, stale.token, &json!({}), Some(&recording), 110),
+        Err(Error::LeaseLost { .. })
+    ));
+    assert_eq!(store.latest_verdict(id, None).expect("verdict"), None);
+    assert_eq!(
+        store.get_series(id).expect("get").expect("one").state,
+        State::Testing
+    );
+    // The holder writes all of it at once.
+    store
+        .finish_job_recording(
+            job_id,
+            current.token,
+            &json!({"ok": true}),
+            Some(&recording),
+            110,
+        )
+        .expect("finish");
+    assert!(store
+        .latest_verdict(id, Some("queue"))
+        .expect("verdict")
+        .is_some());
+    assert_eq!(
+        store.get_series(id).expect("get").expect("one").state,
+        State::TestedPass
+    );
+    let done = store.jobs(&JobFilter::default()).expect("jobs");
+    assert_eq!(done[0].status, JobStatus::Done);
 }

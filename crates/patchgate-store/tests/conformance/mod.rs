@@ -57,6 +57,7 @@ macro_rules! conformance {
             jobs::runs_are_deduplicated_and_shared,
             jobs::test_history_counts_flips_and_flaky_commits,
             jobs::latest_verdict_per_branch,
+            jobs::finishing_a_job_writes_its_verdict_and_events_together_or_not_at_all,
         );
     };
     (@tests $make:expr; $($module:ident :: $name:ident),* $(,)?) => {

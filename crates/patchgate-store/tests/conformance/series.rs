@@ -324,7 +324,7 @@ pub fn state_is_derived_from_events(h: &dyn Harness) {
         (120, "testing"),
         (130, "run-finished"),
         (140, "tested-pass"),
-        (150, "merged"), // not allowed from tested-pass: history only
+        (150, "in-next"), // not allowed from tested-pass: history only
     ] {
         let event = Event {
             at,
@@ -343,7 +343,7 @@ pub fn state_is_derived_from_events(h: &dyn Harness) {
     );
     assert_eq!(
         events.last().map(|e| e.event.detail["note"].clone()),
-        Some(json!("merged"))
+        Some(json!("in-next"))
     );
     assert!(events.windows(2).all(|w| w[0].id < w[1].id));
 

@@ -28,6 +28,7 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
     let jobs = ctx.store.jobs(&JobFilter {
         status: args.status,
         limit: Some(args.limit),
+        newest_first: true,
         ..JobFilter::default()
     })?;
     if args.json {
@@ -46,10 +47,19 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
             format!("{}/{}", j.attempts, j.max_attempts),
             j.worker.clone().unwrap_or_default(),
             date(Some(j.enqueued_at)),
-            j.outcome
-                .as_ref()
-                .map(|o| o.to_string())
-                .unwrap_or_default(),
+            {
+                let outcome = j
+                    .outcome
+                    .as_ref()
+                    .map(|o| o.to_string())
+                    .unwrap_or_default();
+                match (j.status, j.not_before) {
+                    (JobStatus::Queued, Some(t)) => {
+                        format!("tried again after {}: {outcome}", date(Some(t)))
+                    }
+                    _ => outcome,
+                }
+            },
         ]);
     }
     print!("{}", t.render(70));

@@ -88,3 +88,64 @@ run = "sleep 2"
         .count();
     assert_eq!(work_dirs, 0, "worktrees are removed, the dead worker's too");
 }
+
+#[test]
+fn a_crash_while_finishing_a_job_strands_nothing() {
+    let env = Env::new("");
+    let work = repo(env.path(), "a.txt", "one\n", T0);
+    git(&work, T0 + 60, &["checkout", "-q", "-b", "topic"]);
+    commit(&work, "b.txt", "two\n", "add b", T0 + 60);
+    let mbox = format_patch(&work, "master..topic", T0 + 60);
+    publish(&work, &env.path().join("up.git"));
+    std::fs::write(env.path().join("list.mbox"), &mbox).expect("mbox");
+    std::fs::write(
+        env.path().join("patchgate.toml"),
+        "[[source]]\npath = \"list.mbox\"\n[tree.t]\nrepo = \"up.git\"\n[tree.t.suite.ok]\nrun = \"true\"\n",
+    )
+    .expect("config");
+    env.ok(&["run", "--jobs", "0"]);
+    // The process dies after the job's end, its verdict and its event are
+    // written and before they are committed: the old way, the job would be
+    // done, the verdict missing and the series in `testing` for ever.
+    let crashed = env
+        .cmd()
+        .args([
+            "worker",
+            "--lease",
+            "1",
+            "--until-idle",
+            "--name",
+            "crashing",
+        ])
+        .env("PATCHGATE_FAULT_POINT", "finish-job-before-commit")
+        .output()
+        .expect("worker");
+    assert!(
+        !crashed.status.success(),
+        "the fault point aborts the worker"
+    );
+    let jobs = env.json(&["jobs", "--json"]);
+    assert_eq!(
+        jobs[0]["status"], "running",
+        "nothing of the end was kept: {jobs:#}"
+    );
+    let history = env.json(&["series", "history", "1", "--json"]);
+    let kinds: Vec<&str> = history
+        .as_array()
+        .map(|h| h.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!kinds.contains(&"tested-pass"), "{kinds:?}");
+
+    // Once the lease is over another worker finishes it, once.
+    std::thread::sleep(Duration::from_millis(1100));
+    env.ok(&["worker", "--lease", "1", "--until-idle", "--name", "second"]);
+    let jobs = env.json(&["jobs", "--json"]);
+    assert_eq!(jobs[0]["status"], "done", "{jobs:#}");
+    let history = env.json(&["series", "history", "1", "--json"]);
+    let verdicts = history
+        .as_array()
+        .map(|h| h.iter().filter(|e| e["kind"] == "tested-pass").count());
+    assert_eq!(verdicts, Some(1), "{history:#}");
+    let list = env.json(&["series", "list", "--json"]);
+    assert_eq!(list[0]["state"], "tested-pass", "{list:#}");
+}
