@@ -562,7 +562,7 @@ fn table(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<3} {:<4} {:<7} {:<8} {:<7} {:<9} {:<7} {:<6} {:<8} {:<46} NOTE",
+        "{:<3} {:<4} {:<7} {:<8} {:<7} {:<9} {:<7} {:<6} {:<8} {:<12} {:<74} NOTE",
         "ID",
         "VER",
         "PATCHES",
@@ -572,6 +572,7 @@ fn table(rows: &[Row]) -> String {
         "COMMITS",
         "PID=UP",
         "PID=POST",
+        "BASE",
         "BASE_REASON"
     );
     for r in rows {
@@ -593,7 +594,7 @@ fn table(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<3} {:<4} {:<7} {:<8} {:<7} {:<9} {:<7} {:<6} {:<8} {:<46} {}",
+            "{:<3} {:<4} {:<7} {:<8} {:<7} {:<9} {:<7} {:<6} {:<8} {:<12} {:<74} {}",
             r.id,
             format!("v{}", r.version),
             n,
@@ -603,7 +604,8 @@ fn table(rows: &[Row]) -> String {
             r.commits.len(),
             ratio(r.pids_up),
             ratio(r.pids_post),
-            cut(&r.base_reason, 46),
+            short(&r.base),
+            cut(&r.base_reason, 74),
             cut(&r.note, 90),
         );
     }
