@@ -8,6 +8,7 @@
 //! store: callers hand in runs, files and trailers and get values back.
 
 mod classify;
+mod flake;
 mod markdown;
 mod policy;
 mod rules;
@@ -17,6 +18,7 @@ pub use classify::{
     classify, judge_suite, Class, FlakeThreshold, History, RunOutcome, SuiteReport, SuiteRun,
     SuiteStatus, TestReport,
 };
+pub use flake::{fold, wants_retry, TestHistory};
 pub use markdown::{render_branch, render_markdown};
 pub use policy::{
     parse_clause, BranchConfig, BranchPolicy, Clause, ClauseError, IncludesTest, Policy,

@@ -37,7 +37,7 @@ pub use records::{
 pub use sqlite::SqliteStore;
 pub use work::{
     Enqueued, JobFilter, JobRecord, JobStatus, NewJob, Recorded, Recording, Run, RunRecord,
-    TestHistory, TestOutcome, VerdictRecord,
+    TestOutcome, VerdictRecord,
 };
 
 use patchgate_series::{Assembly, Mail};
@@ -200,7 +200,10 @@ pub trait Store: Send {
     /// Every attempt of a suite on a commit, by attempt.
     fn runs_for(&self, commit: &str, fingerprint: &str) -> Result<Vec<RunRecord>>;
     /// How one test of one suite has fared over all stored runs.
-    fn test_history(&self, suite: &str, test: &str) -> Result<TestHistory>;
+    /// Every stored result of one test of one suite, `(commit, status)`, in
+    /// the order the runs started: what the gate's flake statistics are
+    /// folded from (`patchgate_gate::fold`).
+    fn test_results(&self, suite: &str, test: &str) -> Result<Vec<(String, String)>>;
     fn record_verdict(
         &mut self,
         series_id: i64,

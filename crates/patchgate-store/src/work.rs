@@ -210,20 +210,6 @@ pub struct RunRecord {
     pub run: Run,
 }
 
-/// One test's record over all stored runs of its suite.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct TestHistory {
-    /// Runs that reported the test.
-    pub runs: u64,
-    pub passes: u64,
-    pub failures: u64,
-    pub skips: u64,
-    /// Changes between pass and fail from one run to the next, in start order.
-    pub flips: u64,
-    /// Commits on which the test both passed and failed: proven flaky.
-    pub flaky_commits: u64,
-}
-
 /// What a finished test leaves behind, written in one transaction: its
 /// verdict and the events it leads to. A crash leaves all of it or none.
 #[derive(Debug, Clone, PartialEq)]

@@ -435,7 +435,9 @@ impl Tester<'_> {
                     if history.contains_key(&t.name) {
                         continue;
                     }
-                    let h = store.test_history(name, &t.name)?;
+                    let results = store.test_results(name, &t.name)?;
+                    let h =
+                        patchgate_gate::fold(results.iter().map(|(c, s)| (c.as_str(), s.as_str())));
                     history.insert(t.name.clone(), (clamp(h.runs), clamp(h.flaky_commits)));
                 }
             }

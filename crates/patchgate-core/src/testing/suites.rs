@@ -6,8 +6,8 @@
 //! again (or a job taken over after its worker died) reuses the attempts
 //! already recorded and only makes the ones still missing.
 
-use patchgate_gate::{RunOutcome, SuiteRun};
-use patchgate_results::{Format, Parsed, Status};
+use patchgate_gate::{wants_retry, RunOutcome, SuiteRun};
+use patchgate_results::{Format, Parsed};
 use patchgate_sandbox::{Limit, Sandbox, Spec};
 use patchgate_store::{Run, Store, TestOutcome};
 use sha2::{Digest, Sha256};
@@ -42,45 +42,6 @@ pub fn fingerprint(suite: &Suite) -> String {
         field(k, v);
     }
     hex::encode(&h.finalize()[..10])
-}
-
-/// Whether another attempt can still tell something. Not when the first
-/// attempt passed. Otherwise, for each test that failed in the first
-/// attempt: once it has passed in a later one it is proven flaky, and when
-/// it fails on the base too (`base`, when known) a rerun cannot clear the
-/// series; only a test that passes on the base and has failed every attempt
-/// so far is a suspected regression worth another run.
-fn wants_retry(runs: &[SuiteRun], base: Option<&[SuiteRun]>) -> bool {
-    let Some(first) = runs.first() else {
-        return true;
-    };
-    if !matches!(first.outcome, RunOutcome::Finished { .. }) {
-        return runs
-            .iter()
-            .all(|r| !matches!(r.outcome, RunOutcome::Finished { .. }));
-    }
-    let failed: Vec<&str> = first
-        .parsed
-        .tests
-        .iter()
-        .filter(|t| t.status == Status::Fail)
-        .map(|t| t.name.as_str())
-        .collect();
-    if failed.is_empty() {
-        return !first.parsed.complete;
-    }
-    let passes_on_base = |name: &str| match base {
-        None => true,
-        Some(base) => base
-            .iter()
-            .any(|r| r.parsed.get(name).is_some_and(|t| t.status == Status::Pass)),
-    };
-    failed.iter().any(|name| {
-        passes_on_base(name)
-            && !runs[1..]
-                .iter()
-                .any(|r| r.parsed.get(name).is_some_and(|t| t.status == Status::Pass))
-    })
 }
 
 /// `pass`, `fail`, `timeout` or `error`, as stored with each run.

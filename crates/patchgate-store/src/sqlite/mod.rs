@@ -29,7 +29,7 @@ use crate::records::{
     SeriesFilter, SeriesRecord, UnusableMessage,
 };
 use crate::work::{
-    Enqueued, JobFilter, JobRecord, NewJob, Recorded, Run, RunRecord, TestHistory, VerdictRecord,
+    Enqueued, JobFilter, JobRecord, NewJob, Recorded, Run, RunRecord, VerdictRecord,
 };
 use crate::Store;
 use patchgate_series::{Assembly, Mail};
@@ -337,8 +337,8 @@ impl Store for SqliteStore {
         runs::runs_for(&self.conn, commit, fingerprint)
     }
 
-    fn test_history(&self, suite: &str, test: &str) -> Result<TestHistory> {
-        runs::test_history(&self.conn, suite, test)
+    fn test_results(&self, suite: &str, test: &str) -> Result<Vec<(String, String)>> {
+        runs::test_results(&self.conn, suite, test)
     }
 
     fn record_verdict(

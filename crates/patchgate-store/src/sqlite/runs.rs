@@ -7,12 +7,9 @@
 
 use super::{from_json, to_json, write_tx, Step};
 use crate::error::Result;
-use crate::work::{
-    cap_output, Recorded, Run, RunRecord, TestHistory, TestOutcome, VerdictRecord, OUTPUT_CAP,
-};
+use crate::work::{cap_output, Recorded, Run, RunRecord, TestOutcome, VerdictRecord, OUTPUT_CAP};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
-use std::collections::HashMap;
 
 pub(super) fn record(conn: &mut Connection, run: &Run) -> Result<Recorded> {
     let what = || {
@@ -133,8 +130,12 @@ pub(super) fn runs_for(
     Ok(out)
 }
 
-pub(super) fn test_history(conn: &Connection, suite: &str, test: &str) -> Result<TestHistory> {
-    let what = || format!("reading the history of test {test} of suite {suite}");
+pub(super) fn test_results(
+    conn: &Connection,
+    suite: &str,
+    test: &str,
+) -> Result<Vec<(String, String)>> {
+    let what = || format!("reading the results of test {test} of suite {suite}");
     let mut st = conn
         .prepare_cached(
             "SELECT r.commit_id, t.status FROM run_tests t JOIN runs r ON r.id = t.run_id
@@ -146,39 +147,11 @@ pub(super) fn test_history(conn: &Connection, suite: &str, test: &str) -> Result
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })
         .step(what)?;
-    let mut h = TestHistory::default();
-    let mut last: Option<bool> = None;
-    // Per commit: (passed once, failed once).
-    let mut per_commit: HashMap<String, (bool, bool)> = HashMap::new();
+    let mut out = Vec::new();
     for row in rows {
-        let (commit, status) = row.step(what)?;
-        h.runs += 1;
-        let passed = match status.as_str() {
-            "pass" => true,
-            "fail" => false,
-            _ => {
-                h.skips += 1;
-                continue;
-            }
-        };
-        if passed {
-            h.passes += 1;
-        } else {
-            h.failures += 1;
-        }
-        if last.is_some_and(|l| l != passed) {
-            h.flips += 1;
-        }
-        last = Some(passed);
-        let seen = per_commit.entry(commit).or_default();
-        if passed {
-            seen.0 = true;
-        } else {
-            seen.1 = true;
-        }
+        out.push(row.step(what)?);
     }
-    h.flaky_commits = per_commit.values().filter(|(p, f)| *p && *f).count() as u64;
-    Ok(h)
+    Ok(out)
 }
 
 pub(super) fn record_verdict(

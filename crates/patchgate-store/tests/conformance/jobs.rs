@@ -305,23 +305,31 @@ pub fn runs_are_deduplicated_and_shared(h: &dyn Harness) {
     assert!(stored[0].run.output.contains("bytes left out"));
 }
 
-pub fn test_history_counts_flips_and_flaky_commits(h: &dyn Harness) {
+pub fn test_results_come_in_the_order_the_runs_started(h: &dyn Harness) {
     let mut store = h.open();
     let (c1, c2, c3) = ("1".repeat(40), "2".repeat(40), "3".repeat(40));
     for r in [
-        run(&c1, 1, 10, &[("add", "pass"), ("sub", "skip")]),
-        run(&c2, 1, 20, &[("add", "fail")]),
         run(&c2, 2, 30, &[("add", "pass")]),
+        run(&c1, 1, 10, &[("add", "pass"), ("sub", "skip")]),
         run(&c3, 1, 40, &[("add", "pass")]),
+        run(&c2, 1, 20, &[("add", "fail")]),
     ] {
         store.record_run(&r).expect("run");
     }
-    let add = store.test_history("unit", "add").expect("history");
-    assert_eq!((add.runs, add.passes, add.failures), (4, 3, 1));
-    assert_eq!((add.flips, add.flaky_commits), (2, 1));
-    let sub = store.test_history("unit", "sub").expect("history");
-    assert_eq!((sub.runs, sub.skips, sub.flips), (1, 1, 0));
-    assert_eq!(store.test_history("other", "add").expect("history").runs, 0);
+    let add = store.test_results("unit", "add").expect("results");
+    let want: Vec<(String, String)> = [(&c1, "pass"), (&c2, "fail"), (&c2, "pass"), (&c3, "pass")]
+        .iter()
+        .map(|(c, s)| (c.to_string(), s.to_string()))
+        .collect();
+    assert_eq!(add, want);
+    assert_eq!(
+        store.test_results("unit", "sub").expect("results"),
+        vec![(c1.clone(), "skip".to_string())]
+    );
+    assert!(store
+        .test_results("other", "add")
+        .expect("results")
+        .is_empty());
 }
 
 pub fn latest_verdict_per_branch(h: &dyn Harness) {

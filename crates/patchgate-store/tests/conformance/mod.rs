@@ -55,7 +55,7 @@ macro_rules! conformance {
             jobs::a_job_given_back_waits_out_its_back_off_then_fails_when_spent,
             jobs::concurrent_claims_hand_out_each_job_once,
             jobs::runs_are_deduplicated_and_shared,
-            jobs::test_history_counts_flips_and_flaky_commits,
+            jobs::test_results_come_in_the_order_the_runs_started,
             jobs::latest_verdict_per_branch,
             jobs::finishing_a_job_writes_its_verdict_and_events_together_or_not_at_all,
         );

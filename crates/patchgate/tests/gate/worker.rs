@@ -79,7 +79,8 @@ run = "sleep 2"
     // The killed attempt left no run; the base's and the series' runs are
     // each stored once.
     let store = SqliteStore::open(env.path().join(".patchgate/patchgate.sqlite")).expect("store");
-    let h = store.test_history("slow", "slow").expect("history");
+    let results = store.test_results("slow", "slow").expect("results");
+    let h = patchgate_gate::fold(results.iter().map(|(c, s)| (c.as_str(), s.as_str())));
     assert_eq!(h.runs, 2, "{h:?}");
     assert_eq!(h.failures, 0);
     // Nothing of the dead worker is left behind once a worker ran again.
