@@ -4,7 +4,9 @@
 //! `cargo xtask bench-ingest` builds a corpus of real-shaped patch mail and
 //! measures `patchgate ingest` into SQLite side by side with `git mailsplit`
 //! and Python's `mailbox` over the same file; `cargo xtask bench-job` measures
-//! what one test job costs beyond its suites' own time.
+//! what one test job costs beyond its suites' own time; `cargo xtask
+//! replay-kut` replays the 2022 kvmarm archive against the real
+//! kvm-unit-tests tree and checks every series upstream merged is applied.
 
 #![allow(clippy::disallowed_methods)] // starts git and other real processes by design
 
@@ -14,6 +16,7 @@ mod bench_ingest;
 mod bench_job;
 mod corpus;
 mod measure;
+mod replay_kut;
 
 #[derive(Debug, Parser)]
 #[command(name = "xtask")]
@@ -24,6 +27,8 @@ enum Task {
     BenchJob(bench_job::Args),
     /// Write a synthetic corpus of patch mail as an mbox.
     Corpus(corpus::Args),
+    /// Replay the kvmarm archive against kvm-unit-tests: is every series upstream merged really applied?
+    ReplayKut(replay_kut::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -31,5 +36,6 @@ fn main() -> anyhow::Result<()> {
         Task::BenchIngest(args) => bench_ingest::run(args),
         Task::BenchJob(args) => bench_job::run(args),
         Task::Corpus(args) => corpus::run(args),
+        Task::ReplayKut(args) => replay_kut::run(args),
     }
 }

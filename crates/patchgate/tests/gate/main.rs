@@ -10,6 +10,7 @@ mod demo;
 mod flaky;
 mod forgery;
 mod hostile;
+mod kvm_unit_tests;
 mod landed;
 mod logs;
 mod lost;
