@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use patchgate_mail::{mbox, parse, render_am, subject};
+use patchgate_mail::{changes, mbox, parse, render_am, subject};
 
 /// Bytes biased towards the shapes the parsers branch on.
 fn mail_like() -> impl Strategy<Value = Vec<u8>> {
@@ -27,6 +27,12 @@ fn mail_like() -> impl Strategy<Value = Vec<u8>> {
         ">From x\n",
         "---\n",
         "diff --git a/x b/x\n",
+        "index 0123abc..4567def 100644\n",
+        "index ..\n",
+        "new file mode 100644\n",
+        "deleted file mode 100644\n",
+        "rename from \"q\\303\"\n",
+        "rename to y\n",
         "--- a/x\n",
         "+++ b/x\n",
         "@@ -1,2 +1,3 @@\n",
@@ -55,6 +61,18 @@ proptest! {
     fn parse_and_render_never_panic(raw in mail_like()) {
         let m = parse(&raw);
         let _ = render_am(&m, &[]);
+    }
+
+    #[test]
+    fn diff_changes_never_panic(raw in mail_like()) {
+        let text = String::from_utf8_lossy(&raw);
+        for c in changes(&text) {
+            // A blob is hex of a plausible length, never git's zero id.
+            for b in [&c.old_blob, &c.new_blob].into_iter().flatten() {
+                prop_assert!(b.len() >= 4 && b.bytes().all(|x| x.is_ascii_hexdigit()));
+                prop_assert!(!b.bytes().all(|x| x == b'0'));
+            }
+        }
     }
 
     #[test]
