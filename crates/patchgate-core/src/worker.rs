@@ -11,7 +11,8 @@
 use crate::config::Config;
 use crate::testing::{Clock, TestError, TestReport, Tester};
 use patchgate_store::{
-    Event, EventKind, JobFilter, JobRecord, JobStatus, NewJob, SeriesFilter, State, Store,
+    Event, EventKind, JobFilter, JobRecord, JobStatus, NewJob, Recording, SeriesFilter, State,
+    Store,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -80,6 +81,8 @@ pub fn schedule(
         };
         let mut job = NewJob::new(TEST_SERIES, tree.name.clone());
         job.series_id = Some(s.id);
+        // The branch whose rules judge it, chosen now: the tree's first.
+        job.payload = json!({ "branch": tree.branches.keys().next() });
         job.dedupe_key = Some(format!(
             "{TEST_SERIES}:{}:{}{again}",
             s.id,
@@ -191,16 +194,116 @@ pub struct Done {
 /// error is the explanation to show.
 pub type OpenStore<'a> = &'a (dyn Fn() -> Result<Box<dyn Store>, String> + Sync);
 
-/// Claim and run jobs until `stop` is set, or until idle with `until_idle`.
+/// Why a job did not give its answer.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Test(#[from] TestError),
+    #[error("job {job} has kind `{kind}`, which no handler of this worker runs")]
+    UnknownKind { job: i64, kind: String },
+    #[error("job {job} is malformed: {why}")]
+    Malformed { job: i64, why: String },
+}
+
+impl JobError {
+    /// Worth another try later (git, the sandbox, the disk failed).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, JobError::Test(e) if e.is_transient())
+    }
+
+    /// The worker was stopped while it ran.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, JobError::Test(e) if e.is_interrupted())
+    }
+}
+
+/// A job's answer: its outcome for the job table, what it records (written
+/// in the same transaction as the job's end), and the report to show.
+#[derive(Debug)]
+pub struct Answer {
+    pub outcome: serde_json::Value,
+    pub recording: Option<Recording>,
+    pub report: Option<TestReport>,
+}
+
+/// What one kind of job does. A handler does the work and says what to
+/// record; the worker holds the lease, writes the answer with the job's end
+/// in one transaction, and gives the job back on an error.
+pub trait Handler: Sync {
+    /// The kind it runs, as stored in the job table.
+    fn kind(&self) -> &'static str;
+    fn run(&self, store: &mut dyn Store, job: &JobRecord) -> Result<Answer, JobError>;
+}
+
+/// `test-series`: apply and test one revision in the tree and for the
+/// branch the scheduler chose.
+#[derive(Debug)]
+pub struct TestSeries<'a> {
+    pub tester: Tester<'a>,
+}
+
+impl Handler for TestSeries<'_> {
+    fn kind(&self) -> &'static str {
+        TEST_SERIES
+    }
+
+    fn run(&self, store: &mut dyn Store, job: &JobRecord) -> Result<Answer, JobError> {
+        let series = job.series_id.ok_or_else(|| JobError::Malformed {
+            job: job.id,
+            why: "a test-series job names no series".into(),
+        })?;
+        let branch = job.payload.get("branch").and_then(|b| b.as_str());
+        let report = self
+            .tester
+            .test_in(store, series, Some(&job.tree), branch)?;
+        Ok(Answer {
+            outcome: json!({"verdict": report.verdict.verdict, "series": report.series}),
+            recording: Some(self.tester.recording(&report)),
+            report: Some(report),
+        })
+    }
+}
+
+/// The job kinds a worker runs.
+#[derive(Default)]
+pub struct Registry<'a> {
+    handlers: Vec<Box<dyn Handler + 'a>>,
+}
+
+impl std::fmt::Debug for Registry<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds: Vec<&str> = self.handlers.iter().map(|h| h.kind()).collect();
+        f.debug_struct("Registry").field("kinds", &kinds).finish()
+    }
+}
+
+impl<'a> Registry<'a> {
+    pub fn with(mut self, handler: impl Handler + 'a) -> Self {
+        self.handlers.push(Box::new(handler));
+        self
+    }
+
+    fn get(&self, kind: &str) -> Option<&(dyn Handler + 'a)> {
+        self.handlers
+            .iter()
+            .find(|h| h.kind() == kind)
+            .map(|h| h.as_ref())
+    }
+}
+
+/// Claim and run jobs until `stop` is set, or until idle with `until_idle`;
+/// each finished job is handed to `done` as it ends, so a worker's memory
+/// does not grow with the jobs it has run. Returns how many it ran.
 pub fn work(
     open: OpenStore<'_>,
-    tester: &Tester<'_>,
+    registry: &Registry<'_>,
     clock: &dyn Clock,
     options: &WorkerOptions,
     stop: &AtomicBool,
-) -> Result<Vec<Done>, String> {
+    done: &(dyn Fn(Done) + Sync),
+) -> Result<u64, String> {
     let mut store = open()?;
-    let mut done = Vec::new();
+    let mut count = 0;
     while !stop.load(Ordering::Relaxed) {
         let claimed = store
             .claim_job(&options.name, options.lease_secs, clock.now())
@@ -217,9 +320,61 @@ pub fn work(
             std::thread::sleep(options.poll);
             continue;
         };
-        done.push(run_job(open, store.as_mut(), tester, clock, options, &job)?);
+        done(run_job(
+            open,
+            store.as_mut(),
+            registry,
+            clock,
+            options,
+            &job,
+        )?);
+        count += 1;
     }
-    Ok(done)
+    Ok(count)
+}
+
+/// `threads` workers over one store until idle or stopped, named `name`
+/// (`name#i` when there are several); `done` sees every finished job.
+pub fn pool<'a>(
+    open: OpenStore<'_>,
+    registry: &(dyn Fn(String) -> Registry<'a> + Sync),
+    clock: &(dyn Clock + Sync),
+    options: &WorkerOptions,
+    threads: usize,
+    stop: &AtomicBool,
+    done: &(dyn Fn(Done) + Sync),
+) -> Result<u64, String> {
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|i| {
+                scope.spawn(move || {
+                    let name = if threads > 1 {
+                        format!("{}#{i}", options.name)
+                    } else {
+                        options.name.clone()
+                    };
+                    let registry = registry(name.clone());
+                    let options = WorkerOptions {
+                        name,
+                        ..options.clone()
+                    };
+                    work(open, &registry, clock, &options, stop, done)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a worker thread panicked".into()))
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut total = 0;
+    for r in results {
+        total += r?;
+    }
+    Ok(total)
 }
 
 /// Whether any job is running, or queued and due by `now`. A job given
@@ -255,7 +410,7 @@ pub fn backoff_secs(attempts: u32) -> i64 {
 fn run_job(
     open: OpenStore<'_>,
     store: &mut dyn Store,
-    tester: &Tester<'_>,
+    registry: &Registry<'_>,
     clock: &dyn Clock,
     options: &WorkerOptions,
     job: &JobRecord,
@@ -284,14 +439,11 @@ fn run_job(
                 }
             }
         });
-        let result = match (job.kind.as_str(), job.series_id) {
-            (TEST_SERIES, Some(series)) => tester.test(store, series, None),
-            (kind, _) => Err(TestError::Policy {
-                tree: job.tree.clone(),
-                errors: format!(
-                    "job {} has kind `{kind}`, which this worker does not run",
-                    job.id
-                ),
+        let result = match registry.get(&job.kind) {
+            Some(handler) => handler.run(store, job),
+            None => Err(JobError::UnknownKind {
+                job: job.id,
+                kind: job.kind.clone(),
             }),
         };
         finished.store(true, Ordering::Relaxed);
@@ -303,8 +455,8 @@ fn run_job(
             "lease lost while running; another worker took the job over"
         );
     }
-    let (outcome, report) = match result {
-        Ok(r) => (json!({"verdict": r.verdict.verdict, "series": r.series}), r),
+    let answer = match result {
+        Ok(answer) => answer,
         Err(e) => {
             // Not the job's answer: git, the sandbox or the disk failed, or
             // the worker was stopped. Given back to be tried again later
@@ -343,10 +495,13 @@ fn run_job(
     // The job's end, the verdict and its events in one transaction: a
     // crash leaves either all of them or a job still leased, which runs
     // again (reusing its stored runs) once the lease ends.
-    let recording = tester.recording(&report);
-    let report = Some(report);
+    let Answer {
+        outcome,
+        recording,
+        report,
+    } = answer;
     let error: Option<String> = None;
-    match store.finish_job_recording(job.id, job.token, &outcome, Some(&recording), clock.now()) {
+    match store.finish_job_recording(job.id, job.token, &outcome, recording.as_ref(), clock.now()) {
         Ok(()) => {}
         Err(patchgate_store::Error::LeaseLost { .. }) => {
             // Another worker holds the job now; its result is the one kept.

@@ -42,6 +42,11 @@ pub enum TestError {
          or with one of these tags to the configuration"
     )]
     NoTree { series: i64, tags: String },
+    #[error(
+        "series {series} was scheduled for tree `{tree}`, which the configuration no longer \
+         has; schedule it again (`patchgate run`) or restore the tree"
+    )]
+    NoSuchTree { series: i64, tree: String },
     #[error("tree {tree} has no branch `{branch}`; its branches: {known}")]
     NoBranch {
         tree: String,
@@ -202,7 +207,19 @@ impl Tester<'_> {
         id: i64,
         branch: Option<&str>,
     ) -> Result<TestReport, TestError> {
-        let result = self.test_unrecorded(store, id, branch);
+        self.test_in(store, id, None, branch)
+    }
+
+    /// [`Tester::test`] in tree `tree` (as a job names it, chosen when the
+    /// job was scheduled) instead of the one the series' tags route to.
+    pub fn test_in(
+        &self,
+        store: &mut dyn Store,
+        id: i64,
+        tree: Option<&str>,
+        branch: Option<&str>,
+    ) -> Result<TestReport, TestError> {
+        let result = self.test_unrecorded(store, id, tree, branch);
         if let Err(e) = &result {
             // Said in the history whether or not the test got as far as
             // `applying` (a mirror that cannot be fetched stops it before).
@@ -223,16 +240,27 @@ impl Tester<'_> {
         &self,
         store: &mut dyn Store,
         id: i64,
+        tree: Option<&str>,
         branch: Option<&str>,
     ) -> Result<TestReport, TestError> {
         let detail = store.series_detail(id)?.ok_or(TestError::NotFound(id))?;
-        let tree = self
-            .config
-            .route(&detail.series.tags)
-            .ok_or_else(|| TestError::NoTree {
-                series: id,
-                tags: detail.series.tags.join(", "),
-            })?;
+        let tree = match tree {
+            Some(name) => self
+                .config
+                .trees
+                .get(name)
+                .ok_or_else(|| TestError::NoSuchTree {
+                    series: id,
+                    tree: name.to_string(),
+                })?,
+            None => self
+                .config
+                .route(&detail.series.tags)
+                .ok_or_else(|| TestError::NoTree {
+                    series: id,
+                    tags: detail.series.tags.join(", "),
+                })?,
+        };
         let policy = branch_policy(tree, branch)?;
         let mbox = series_mbox(store, &detail)?;
 

@@ -106,7 +106,18 @@ pub fn cycle(
     }
     let stop = AtomicBool::new(false);
     let name = super::worker::default_name();
-    let mut done = super::worker::run_workers(&ctx.config, &name, jobs, 120, true, &stop)?;
+    // This run's jobs, for its summary table.
+    let finished = std::sync::Mutex::new(Vec::new());
+    let keep = |d: Done| {
+        finished
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(d);
+    };
+    super::worker::run_workers(&ctx.config, &name, jobs, 120, true, &stop, &keep)?;
+    let mut done = finished
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     done.sort_by_key(|d| d.series);
     Ok((summary, elapsed, done))
 }

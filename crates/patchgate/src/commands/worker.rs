@@ -3,7 +3,7 @@
 use crate::context::{open_store, Context, SystemClock};
 use patchgate_core::config::Config;
 use patchgate_core::testing::Tester;
-use patchgate_core::worker::{work, WorkerOptions};
+use patchgate_core::worker::{pool, Done, Registry, TestSeries, WorkerOptions};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -38,17 +38,32 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
         signal_hook::flag::register(signal, stop.clone())?;
     }
     let name = args.name.unwrap_or_else(default_name);
-    let done = run_workers(
+    // One line per job as it ends; nothing is kept, so a worker that runs
+    // for months holds no more than the jobs in hand.
+    let print = |d: Done| {
+        let what = match (&d.report, &d.error) {
+            (Some(r), _) => format!("{:?}", r.verdict.verdict).to_lowercase(),
+            (None, Some(e)) if d.failed => format!("failed: {e}"),
+            (None, Some(e)) => format!("given back: {e}"),
+            (None, None) => "done".to_string(),
+        };
+        let series = d
+            .series
+            .map_or_else(String::new, |s| format!(" series {s}"));
+        eprintln!("job {}{series}: {what}", d.job);
+    };
+    let count = run_workers(
         &ctx.config,
         &name,
         args.jobs,
         args.lease,
         args.until_idle,
         &stop,
+        &print,
     )?;
     eprintln!(
-        "worker {name}: {} done",
-        super::plural(done.len(), "job", "jobs")
+        "worker {name}: {count} {} done",
+        if count == 1 { "job" } else { "jobs" }
     );
     Ok(())
 }
@@ -59,7 +74,8 @@ pub fn default_name() -> String {
     format!("{}:{}", host.trim(), std::process::id())
 }
 
-/// Run `jobs` worker threads over the configured store until idle or stopped.
+/// Run `jobs` worker threads over the configured store until idle or
+/// stopped; `done` sees each finished job. Returns how many ran.
 pub fn run_workers(
     config: &Config,
     name: &str,
@@ -67,47 +83,25 @@ pub fn run_workers(
     lease: i64,
     until_idle: bool,
     stop: &AtomicBool,
-) -> anyhow::Result<Vec<patchgate_core::worker::Done>> {
+    done: &(dyn Fn(Done) + Sync),
+) -> anyhow::Result<u64> {
     let sandbox = crate::context::sandbox()?;
     let open = || open_store(config).map_err(|e| format!("{e:#}"));
-    let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..jobs.max(1))
-            .map(|i| {
-                let sandbox = &sandbox;
-                let open = &open;
-                scope.spawn(move || {
-                    let actor = if jobs > 1 {
-                        format!("{name}#{i}")
-                    } else {
-                        name.to_string()
-                    };
-                    let tester = Tester {
-                        config,
-                        sandbox,
-                        clock: &SystemClock,
-                        actor: actor.clone(),
-                    };
-                    let options = WorkerOptions {
-                        name: actor,
-                        lease_secs: lease,
-                        until_idle,
-                        poll: Duration::from_secs(2),
-                    };
-                    work(open, &tester, &SystemClock, &options, stop)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("a worker thread panicked".into()))
-            })
-            .collect::<Vec<_>>()
-    });
-    let mut done = Vec::new();
-    for r in results {
-        done.extend(r.map_err(anyhow::Error::msg)?);
-    }
-    Ok(done)
+    let registry = |actor: String| {
+        Registry::default().with(TestSeries {
+            tester: Tester {
+                config,
+                sandbox: &sandbox,
+                clock: &SystemClock,
+                actor,
+            },
+        })
+    };
+    let options = WorkerOptions {
+        name: name.to_string(),
+        lease_secs: lease,
+        until_idle,
+        poll: Duration::from_secs(2),
+    };
+    pool(&open, &registry, &SystemClock, &options, jobs, stop, done).map_err(anyhow::Error::msg)
 }

@@ -150,3 +150,54 @@ fn a_crash_while_finishing_a_job_strands_nothing() {
     let list = env.json(&["series", "list", "--json"]);
     assert_eq!(list[0]["state"], "tested-pass", "{list:#}");
 }
+
+#[test]
+fn a_job_of_a_kind_no_handler_runs_fails_at_once_and_says_so() {
+    let env = Env::new("[tree.t]\nrepo = \"up.git\"\n");
+    env.ok(&["series", "list"]);
+    let mut store =
+        SqliteStore::open(env.path().join(".patchgate/patchgate.sqlite")).expect("store");
+    store
+        .enqueue_job(&patchgate_store::NewJob::new("bisect", "t"), 0)
+        .expect("enqueue");
+    drop(store);
+    env.ok(&["worker", "--until-idle"]);
+    let jobs = env.json(&["jobs", "--json"]);
+    assert_eq!(jobs[0]["status"], "failed", "{jobs:#}");
+    assert_eq!(jobs[0]["attempts"], 1, "not retried: {jobs:#}");
+    let outcome = jobs[0]["outcome"].to_string();
+    assert!(
+        outcome.contains("kind `bisect`, which no handler"),
+        "{outcome}"
+    );
+}
+
+#[test]
+fn a_job_is_tested_in_the_tree_and_for_the_branch_it_was_scheduled_for() {
+    let env = Env::new("");
+    let work = repo(env.path(), "a.txt", "one\n", T0);
+    git(&work, T0 + 60, &["checkout", "-q", "-b", "topic"]);
+    commit(&work, "b.txt", "two\n", "add b", T0 + 60);
+    let mbox = format_patch(&work, "master..topic", T0 + 60);
+    publish(&work, &env.path().join("up.git"));
+    std::fs::write(env.path().join("list.mbox"), &mbox).expect("mbox");
+    std::fs::write(
+        env.path().join("patchgate.toml"),
+        "[[source]]\npath = \"list.mbox\"\n[tree.t]\nrepo = \"up.git\"\n\
+         [tree.t.suite.ok]\nrun = \"true\"\n\
+         [tree.t.branch.queue]\nrequires = [\"ok\"]\n\
+         [tree.t.branch.next]\nrequires = [\"ok\", \"reviews >= 1\"]\n",
+    )
+    .expect("config");
+    env.ok(&["run", "--jobs", "0"]);
+    let jobs = env.json(&["jobs", "--json"]);
+    assert_eq!(jobs[0]["tree"], "t", "{jobs:#}");
+    assert_eq!(jobs[0]["payload"]["branch"], "queue", "{jobs:#}");
+    env.ok(&["worker", "--until-idle"]);
+    let history = env.json(&["series", "history", "1", "--json"]);
+    let verdict = history
+        .as_array()
+        .and_then(|h| h.iter().find(|e| e["kind"] == "tested-pass"))
+        .unwrap_or_else(|| panic!("{history:#}"));
+    assert_eq!(verdict["detail"]["branch"], "queue", "{history:#}");
+}
