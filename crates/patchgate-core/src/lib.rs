@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod ingest;
+pub mod render;
 pub mod series_mbox;
 pub mod testing;
 pub mod worker;

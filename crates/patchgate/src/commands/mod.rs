@@ -48,8 +48,7 @@ pub fn run(command: Command, config: &Path) -> anyhow::Result<ExitCode> {
 
 /// `n` with the noun in the number it takes: "1 message", "2 messages".
 pub fn plural(n: impl TryInto<u64>, one: &str, many: &str) -> String {
-    let n: u64 = n.try_into().unwrap_or(u64::MAX);
-    format!("{n} {}", if n == 1 { one } else { many })
+    patchgate_core::render::plural(n, one, many)
 }
 
 /// Seconds since the Unix epoch: the binary is the clock for the library.

@@ -1,10 +1,10 @@
 //! `patchgate run`: the main job once.
 
 use crate::commands::ingest::{ingest_sources, print_summary};
-use crate::commands::test::render;
 use crate::context::Context;
 use crate::table::Table;
 use patchgate_core::ingest::{detect, SourceRef, Summary};
+use patchgate_core::render::verdict as render;
 use patchgate_core::worker::Done;
 use std::path::Path;
 use std::process::ExitCode;

@@ -116,10 +116,7 @@ fn patches_cell(s: &SeriesRecord) -> String {
 }
 
 fn state_cell(s: &SeriesRecord) -> String {
-    match s.superseded_by {
-        Some(by) => format!("{} by {by}", s.state),
-        None => s.state.to_string(),
-    }
+    patchgate_core::render::state_cell(s)
 }
 
 fn show(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
@@ -132,74 +129,8 @@ fn show(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&d)?);
         return Ok(());
     }
-    let s = &d.series;
-    println!("Series {}: {}", s.id, s.subject);
-    println!("  version   v{} of topic {}", s.version, s.topic);
-    println!("  author    {} <{}>", s.author.name, s.author.email);
-    println!("  date      {}", date(s.date));
-    println!("  state     {}", state_cell(s));
-    if s.complete {
-        println!("  patches   {} (complete)", s.total);
-    } else {
-        let missing: Vec<String> = s.missing.iter().map(u32::to_string).collect();
-        println!(
-            "  patches   {} of {}; missing {}",
-            s.received,
-            s.total,
-            missing.join(", ")
-        );
-    }
-    if !s.tags.is_empty() {
-        println!("  tags      {}", s.tags.join(" "));
-    }
-    if let Some(b) = &s.base_commit {
-        println!("  base      {b}");
-    }
-    match &d.cover {
-        Some(c) => println!("  cover     {}", c.message_id),
-        None => println!("  cover     none"),
-    }
-    let revisions = ctx.store.topic_series(s.topic)?;
-    if revisions.len() > 1 {
-        let list: Vec<String> = revisions
-            .iter()
-            .map(|r| {
-                let mark = if r.id == s.id { "*" } else { "" };
-                format!("v{} ({}{mark})", r.version, r.id)
-            })
-            .collect();
-        println!("  revisions {}", list.join(" → "));
-    }
-    println!();
-    for p in &d.patches {
-        println!("  [{}/{}] {}", p.index, s.total, p.subject);
-        println!("        {}", p.message_id);
-        for c in &p.collected {
-            let claim = patchgate_gate::Trailer {
-                name: c.trailer.name.clone(),
-                value: c.trailer.value.clone(),
-                from: Some(c.sender.email.clone()).filter(|e| !e.is_empty()),
-                patch: Some(p.index),
-                in_patch: false,
-            };
-            let sender = if c.sender.email.is_empty() {
-                "an unknown sender".to_string()
-            } else {
-                c.sender.email.clone()
-            };
-            let note = if !patchgate_gate::sent_by_named(&claim) {
-                format!("; sent by {sender}, not by whom it names: does not count")
-            } else if c.sender.email.eq_ignore_ascii_case(&p.author.email) {
-                "; by the patch's author: does not count".to_string()
-            } else {
-                String::new()
-            };
-            println!(
-                "        {}: {}  (reply {}{note})",
-                c.trailer.name, c.trailer.value, c.from_message
-            );
-        }
-    }
+    let revisions = ctx.store.topic_series(d.series.topic)?;
+    print!("{}", patchgate_core::render::series(&d, &revisions));
     Ok(())
 }
 
@@ -270,7 +201,5 @@ fn history(ctx: &Context, a: ShowArgs) -> anyhow::Result<()> {
 
 /// `2022-08-11 18:52 UTC`, or `-` when unknown.
 pub fn date(t: Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "-".into())
+    patchgate_core::render::date(t)
 }

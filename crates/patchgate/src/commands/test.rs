@@ -2,8 +2,8 @@
 
 use crate::commands::series::resolve;
 use crate::context::Context;
-use patchgate_core::testing::{short, TestReport, Tester};
-use patchgate_gate::{Class, RuleStatus, SuiteStatus, VerdictStatus};
+use patchgate_core::testing::{TestReport, Tester};
+use patchgate_gate::{SuiteStatus, VerdictStatus};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -55,7 +55,7 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", render(&report));
+        print!("{}", patchgate_core::render::verdict(&report));
         print!("{}", failing_logs(&ctx, &report));
     }
     Ok(if report.verdict.verdict == VerdictStatus::Pass {
@@ -106,79 +106,6 @@ fn failing_logs(ctx: &Context, r: &TestReport) -> String {
         for l in lines {
             out.push_str(&format!("  | {l}\n"));
         }
-    }
-    out
-}
-
-/// The report as a submitter reads it: where it was applied, each suite with
-/// the tests worth a look, each rule with its reason, and the verdict.
-pub fn render(r: &TestReport) -> String {
-    let mut out = String::new();
-    let verdict = match r.verdict.verdict {
-        VerdictStatus::Pass => "PASS",
-        VerdictStatus::Fail => "FAIL",
-    };
-    out.push_str(&format!(
-        "series {} on {}/{}: {verdict}\n",
-        r.series, r.tree, r.branch
-    ));
-    if let (Some(base), Some(why)) = (&r.base, &r.base_reason) {
-        let what = if r.verdict.applied {
-            "applied to"
-        } else {
-            "tried on"
-        };
-        out.push_str(&format!("  {what} {} ({why})\n", short(base)));
-    }
-    if let Some(f) = &r.apply_failure {
-        out.push_str(&format!("  does not apply: {}\n", f.explain()));
-    }
-    if let Some(landed) = &r.already_applied {
-        if r.head.is_some() {
-            out.push_str(&format!(
-                "  landed: the series is {} (it changes nothing there); tested on the base above\n",
-                landed.where_landed()
-            ));
-        } else {
-            out.push_str(&format!("  already applied: {}\n", landed.explain()));
-        }
-    }
-    for s in &r.verdict.suites {
-        let status = match s.status {
-            SuiteStatus::Pass => "pass",
-            SuiteStatus::Fail => "fail",
-            SuiteStatus::Error => "error",
-            SuiteStatus::Timeout => "timeout",
-        };
-        let count = |c: Class| s.tests.iter().filter(|t| t.class == c).count();
-        out.push_str(&format!(
-            "  suite {}: {status} ({}: {} regression, {} pre-existing, {} flaky, {} fixed, {} new)\n",
-            s.name,
-            super::plural(s.tests.len(), "test", "tests"),
-            count(Class::Regression),
-            count(Class::PreExisting),
-            count(Class::Flaky),
-            count(Class::Fixed),
-            count(Class::New),
-        ));
-        for t in s.tests.iter().filter(|t| t.class != Class::Ok) {
-            let class = serde_json::to_value(t.class)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            out.push_str(&format!("    {:<13} {} ({})\n", class, t.name, t.status));
-        }
-        for n in &s.notes {
-            out.push_str(&format!("    note: {n}\n"));
-        }
-    }
-    for rule in &r.verdict.rules {
-        let mark = match rule.status {
-            RuleStatus::Pass => "ok     ",
-            RuleStatus::Fail => "FAILED ",
-            RuleStatus::Pending => "pending",
-        };
-        out.push_str(&format!("  rule {mark} {}: {}\n", rule.name, rule.reason));
     }
     out
 }

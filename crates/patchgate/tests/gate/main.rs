@@ -15,5 +15,6 @@ mod landed;
 mod logs;
 mod lost;
 mod replay;
+mod snapshots;
 mod stacked;
 mod worker;
