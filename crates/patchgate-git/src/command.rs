@@ -175,56 +175,53 @@ impl Cmd {
     }
 
     /// Runs to completion with `input` on stdin; any exit status is returned.
-    pub fn output_with_input(mut self, input: &[u8]) -> Result<Output> {
-        let args = self.args_text();
-        let mut child = self
-            .command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| GitError::Spawn {
-                repo: self.cwd.clone(),
-                args: args.clone(),
-                source,
-            })?;
-        // Written from a thread: git may fill its stdout pipe before reading
-        // all of its input, and then neither side would move.
-        let writer = child.stdin.take().map(|mut stdin| {
-            let input = input.to_vec();
-            std::thread::spawn(move || {
-                // A broken pipe means git stopped reading; its exit status
-                // and stderr say why, so the write error itself adds nothing.
-                let _ = stdin.write_all(&input);
-            })
-        });
-        let output = child.wait_with_output().map_err(|source| GitError::Spawn {
-            repo: self.cwd.clone(),
-            args,
-            source,
-        })?;
-        if let Some(writer) = writer {
-            let _ = writer.join();
-        }
-        Ok(Output {
-            status: output.status,
-            stdout: output.stdout,
-            stderr: output.stderr,
-        })
+    pub fn output_with_input(self, input: &[u8]) -> Result<Output> {
+        self.collect(Some(input))
     }
 
     /// Runs to completion with empty stdin; any exit status is returned.
-    pub fn output(mut self) -> Result<Output> {
+    pub fn output(self) -> Result<Output> {
+        self.collect(None)
+    }
+
+    /// The one way git is run and its output collected: stdin is `input`
+    /// (or empty), stdout and stderr are read to their end.
+    fn collect(mut self, input: Option<&[u8]>) -> Result<Output> {
         let args = self.args_text();
-        let output = self
+        let spawn_error = |source| GitError::Spawn {
+            repo: self.cwd.clone(),
+            args: args.clone(),
+            source,
+        };
+        let mut child = self
             .command
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| GitError::Spawn {
-                repo: self.cwd.clone(),
-                args,
-                source,
-            })?;
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_error)?;
+        // Written from a thread: git may fill its stdout pipe before reading
+        // all of its input, and then neither side would move.
+        let writer = match (child.stdin.take(), input) {
+            (Some(mut stdin), Some(input)) => {
+                let input = input.to_vec();
+                Some(std::thread::spawn(move || {
+                    // A broken pipe means git stopped reading; its exit
+                    // status and stderr say why, so the write error itself
+                    // adds nothing.
+                    let _ = stdin.write_all(&input);
+                }))
+            }
+            _ => None,
+        };
+        let output = child.wait_with_output().map_err(spawn_error)?;
+        if let Some(writer) = writer {
+            let _ = writer.join();
+        }
         Ok(Output {
             status: output.status,
             stdout: output.stdout,
