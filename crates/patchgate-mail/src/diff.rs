@@ -255,6 +255,33 @@ fn range_len(range: &str) -> Option<u32> {
     }
 }
 
+/// The lines of a diff outside its hunks: file headers, `index`, mode and
+/// rename lines. Hunk bodies can hold `--- `, `+++ ` or `diff --git` lines
+/// of their own (a removed line that starts so), so they are skipped by
+/// the counts in their `@@` line, and the `@@` lines themselves too.
+fn header_lines(diff: &str) -> impl Iterator<Item = &str> {
+    let mut in_hunk = State::Header;
+    lines(diff).filter(move |line| {
+        if let State::Hunk { old, new } = in_hunk {
+            if let Some(next) = hunk_step(line, old, new) {
+                in_hunk = next;
+                return false;
+            }
+            in_hunk = State::Header;
+        }
+        if let Some(counts) = hunk_counts(line) {
+            if counts != (0, 0) {
+                in_hunk = State::Hunk {
+                    old: counts.0,
+                    new: counts.1,
+                };
+            }
+            return false;
+        }
+        true
+    })
+}
+
 /// The paths a diff touches, in order of first appearance, both sides of a
 /// rename or copy, `/dev/null` left out.
 pub(crate) fn files(diff: &str) -> Vec<String> {
@@ -266,26 +293,7 @@ pub(crate) fn files(diff: &str) -> Vec<String> {
     };
     let mut git_header: Option<&str> = None;
     let mut named_in_section = false;
-    let mut in_hunk = State::Header;
-    for line in lines(diff) {
-        // Hunk bodies can contain `--- ` and `+++ ` lines of their own
-        // (a removed line starting with `-- `), so they are skipped by count.
-        if let State::Hunk { old, new } = in_hunk {
-            if let Some(next) = hunk_step(line, old, new) {
-                in_hunk = next;
-                continue;
-            }
-            in_hunk = State::Header;
-        }
-        if let Some(counts) = hunk_counts(line) {
-            if counts != (0, 0) {
-                in_hunk = State::Hunk {
-                    old: counts.0,
-                    new: counts.1,
-                };
-            }
-            continue;
-        }
+    for line in header_lines(diff) {
         if let Some(rest) = line.strip_prefix("diff --git ") {
             if let (Some(h), false) = (git_header, named_in_section) {
                 for p in paths_of_git_header(h) {
@@ -340,24 +348,7 @@ pub struct FileChange {
 /// blobs.
 pub fn changes(diff: &str) -> Vec<FileChange> {
     let mut out: Vec<FileChange> = Vec::new();
-    let mut in_hunk = State::Header;
-    for line in lines(diff) {
-        if let State::Hunk { old, new } = in_hunk {
-            if let Some(next) = hunk_step(line, old, new) {
-                in_hunk = next;
-                continue;
-            }
-            in_hunk = State::Header;
-        }
-        if let Some(counts) = hunk_counts(line) {
-            if counts != (0, 0) {
-                in_hunk = State::Hunk {
-                    old: counts.0,
-                    new: counts.1,
-                };
-            }
-            continue;
-        }
+    for line in header_lines(diff) {
         if let Some(rest) = line.strip_prefix("diff --git ") {
             let paths = paths_of_git_header(rest);
             let (a, b) = match paths.as_slice() {

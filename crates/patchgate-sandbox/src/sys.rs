@@ -25,6 +25,12 @@ pub(crate) fn kill(pid: i32) -> io::Result<()> {
     }
     // SAFETY: kill(2) takes two integers and touches no memory of ours.
     let rc = unsafe { libc::kill(pid, libc::SIGKILL) };
+    signalled(i64::from(rc))
+}
+
+/// A signal call's result: a process that is gone already (ESRCH) is not
+/// an error.
+fn signalled(rc: i64) -> io::Result<()> {
     if rc == 0 {
         return Ok(());
     }
@@ -169,13 +175,5 @@ pub(crate) fn pidfd_kill(fd: &std::os::fd::OwnedFd) -> io::Result<()> {
             0,
         )
     };
-    if rc == 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::ESRCH) {
-        Ok(())
-    } else {
-        Err(err)
-    }
+    signalled(rc)
 }

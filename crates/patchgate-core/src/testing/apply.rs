@@ -132,23 +132,9 @@ impl AlreadyApplied {
 
     /// Why nothing was tested: the series is on every base already.
     pub fn explain(&self) -> String {
-        let place = self.branch.as_deref().map_or_else(
-            || format!("in {}", short(&self.base)),
-            |b| format!("in {b}"),
-        );
-        let found: Vec<&str> = self
-            .landed
-            .iter()
-            .filter_map(|l| l.commit.as_deref())
-            .map(short)
-            .collect();
-        let commits = match found.as_slice() {
-            [] => String::new(),
-            [one] => format!(" as {one}"),
-            many => format!(" as {}", many.join(", ")),
-        };
         format!(
-            "the series is already {place}{commits}: every patch changes nothing on {} ({}), so there is nothing to test",
+            "the series is {}: every patch changes nothing on {} ({}), so there is nothing to test",
+            self.where_landed(),
             short(&self.base),
             self.base_reason
         )

@@ -351,56 +351,43 @@ impl Tester<'_> {
                 }
             }
         }
+        // Nothing was applied, so nothing was tested: never a pass.
+        let not_applied = |base: &str, why: &str, error: String| TestReport {
+            series: id,
+            tree: tree.name.clone(),
+            branch: policy.name.clone(),
+            base: Some(base.to_string()),
+            base_reason: Some(why.to_string()),
+            head: None,
+            apply_failure: None,
+            already_applied: None,
+            verdict: judge(
+                VerdictInput {
+                    applied: false,
+                    apply_error: Some(error),
+                    ..VerdictInput::default()
+                },
+                &policy,
+            ),
+        };
         let applied = match applying {
             apply::Applying::Applied(a) => a,
             apply::Applying::Failed(f) => {
-                let verdict = judge(
-                    VerdictInput {
-                        applied: false,
-                        apply_error: Some(f.explain()),
-                        ..VerdictInput::default()
-                    },
-                    &policy,
-                );
                 self.event(
                     store,
                     id,
                     EventKind::ApplyFailed,
                     json!({"base": f.base, "patch": f.patch, "files": f.files, "not_for_tree": !f.not_for_tree.is_empty()}),
                 )?;
-                let report = TestReport {
-                    series: id,
-                    tree: tree.name.clone(),
-                    branch: policy.name.clone(),
-                    base: Some(f.base.clone()),
-                    base_reason: Some(f.base_reason.clone()),
-                    head: None,
-                    apply_failure: Some(f),
-                    already_applied: None,
-                    verdict,
-                };
-                return Ok(report);
+                return Ok(TestReport {
+                    apply_failure: Some(f.clone()),
+                    ..not_applied(&f.base, &f.base_reason, f.explain())
+                });
             }
             apply::Applying::AlreadyApplied(landed) => {
-                // Nothing was applied, so nothing was tested: never a pass.
-                let verdict = judge(
-                    VerdictInput {
-                        applied: false,
-                        apply_error: Some(landed.explain()),
-                        ..VerdictInput::default()
-                    },
-                    &policy,
-                );
                 return Ok(TestReport {
-                    series: id,
-                    tree: tree.name.clone(),
-                    branch: policy.name.clone(),
-                    base: Some(landed.base.clone()),
-                    base_reason: Some(landed.base_reason.clone()),
-                    head: None,
-                    apply_failure: None,
-                    already_applied: Some(landed),
-                    verdict,
+                    already_applied: Some(landed.clone()),
+                    ..not_applied(&landed.base, &landed.base_reason, landed.explain())
                 });
             }
         };
