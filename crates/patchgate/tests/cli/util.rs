@@ -20,7 +20,9 @@ pub fn data(name: &str) -> PathBuf {
 /// A temporary folder holding a `patchgate.toml`; its state directory
 /// (`.patchgate/`) appears beside it on first use.
 pub struct Dir {
-    tmp: tempfile::TempDir,
+    /// Owned when the folder is the test's own: removed when dropped.
+    _tmp: Option<tempfile::TempDir>,
+    root: PathBuf,
     config: PathBuf,
 }
 
@@ -38,11 +40,33 @@ impl Dir {
             .expect("a temporary folder can be made");
         let config = tmp.path().join("patchgate.toml");
         std::fs::write(&config, text).expect("the config file can be written");
-        Dir { tmp, config }
+        Dir {
+            root: tmp.path().to_path_buf(),
+            _tmp: Some(tmp),
+            config,
+        }
+    }
+
+    /// An existing configuration file, kept alive by its owner.
+    pub fn existing(config: PathBuf) -> Dir {
+        let root = config.parent().expect("config has a folder").to_path_buf();
+        Dir {
+            _tmp: None,
+            root,
+            config,
+        }
     }
 
     pub fn path(&self) -> &Path {
-        self.tmp.path()
+        &self.root
+    }
+
+    /// The binary as a command with this folder's configuration, for a test
+    /// that manages the process itself (signals, kills, environment).
+    pub fn cmd(&self) -> Command {
+        let mut c = binary(self.path());
+        c.arg("--config").arg(&self.config);
+        c
     }
 
     pub fn config(&self) -> &Path {
@@ -78,11 +102,8 @@ impl Dir {
     pub fn run_within(&self, secs: u64, args: &[&str]) -> Output {
         let mut full = vec!["--config", self.config.to_str().expect("utf-8 temp path")];
         full.extend_from_slice(args);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_patchgate"));
+        let mut cmd = binary(self.path());
         cmd.args(&full)
-            .current_dir(self.path())
-            .env_remove("PATCHGATE_CONFIG")
-            .env_remove("PATCHGATE_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -154,11 +175,8 @@ impl Dir {
 /// Run the built binary in `cwd` with a clean environment for its own
 /// variables, so a developer's PATCHGATE_CONFIG cannot leak in.
 pub fn patchgate(cwd: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_patchgate"));
+    let mut cmd = binary(cwd);
     cmd.args(args)
-        .current_dir(cwd)
-        .env_remove("PATCHGATE_CONFIG")
-        .env_remove("PATCHGATE_LOG")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -179,6 +197,61 @@ pub fn patchgate(cwd: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stdout_bytes: out.stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The built binary, to run in `cwd`, with none of a developer's
+/// PATCHGATE_CONFIG or PATCHGATE_LOG leaking in.
+fn binary(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_patchgate"));
+    cmd.current_dir(cwd)
+        .env_remove("PATCHGATE_CONFIG")
+        .env_remove("PATCHGATE_LOG");
+    cmd
+}
+
+/// The same folder as the test-stage tests use it: `ok` gives stdout as
+/// text, `run` the process's own output, `json` parses what a command
+/// given `--json` printed.
+pub struct Env(Dir);
+
+impl Env {
+    /// A new temporary folder holding `config` as its patchgate.toml.
+    pub fn new(config: &str) -> Env {
+        Env(Dir::with_config(config))
+    }
+
+    /// An existing configuration file (kept alive by its owner).
+    pub fn existing(config: PathBuf) -> Env {
+        Env(Dir::existing(config))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    pub fn cmd(&self) -> Command {
+        self.0.cmd()
+    }
+
+    /// Run and require success; stdout as text.
+    pub fn ok(&self, args: &[&str]) -> String {
+        self.0.ok(args).stdout
+    }
+
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.cmd().args(args).output().expect("run patchgate")
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "patchgate {args:?} printed no JSON ({e}): {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
     }
 }
 

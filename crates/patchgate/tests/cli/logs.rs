@@ -1,7 +1,8 @@
 //! What a suite printed is what a submitter needs when it fails: `test`
 //! shows the end of a failing suite's output, `log` all of it.
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 
 const T0: i64 = 1_600_000_000;
 

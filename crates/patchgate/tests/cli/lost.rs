@@ -3,7 +3,8 @@
 //! in `applying` or `testing` for ever, no worktree stays behind, and a
 //! failure of the machine's is retried, not taken for a verdict.
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 use std::time::{Duration, Instant};
 
 const T0: i64 = 1_650_000_000;

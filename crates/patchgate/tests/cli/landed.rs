@@ -2,7 +2,8 @@
 //! replayed later): `git am -3` "applies" them as no-ops on the head. A
 //! patch that changes nothing means the series is not applied there.
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 
 const T0: i64 = 1_600_000_000;
 const DAY: i64 = 86_400;

@@ -1,75 +1,9 @@
-//! A tiny harness: a folder with a patchgate.toml, the built binary run
-//! against it, and a git repository made in the test with fixed dates.
+//! Git repositories made in a test with fixed identities and dates, and
+//! the upstream patchgate clones: what the test-stage tests apply series
+//! to.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-pub struct Env {
-    root: PathBuf,
-    config: PathBuf,
-    _temp: Option<tempfile::TempDir>,
-}
-
-impl Env {
-    /// A new temporary folder holding `config` as its patchgate.toml.
-    pub fn new(config: &str) -> Env {
-        let temp = tempfile::tempdir().expect("temp dir");
-        let root = temp.path().to_path_buf();
-        std::fs::write(root.join("patchgate.toml"), config).expect("config");
-        Env {
-            config: root.join("patchgate.toml"),
-            root,
-            _temp: Some(temp),
-        }
-    }
-
-    /// An existing configuration file (kept alive by its owner).
-    pub fn existing(config: PathBuf) -> Env {
-        let root = config.parent().expect("config has a folder").to_path_buf();
-        Env {
-            root,
-            config,
-            _temp: None,
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_patchgate"));
-        c.arg("--config").arg(&self.config);
-        c
-    }
-
-    /// Run and require success; stdout as text.
-    pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "patchgate {args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("run patchgate")
-    }
-
-    pub fn json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(args);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "patchgate {args:?} printed no JSON ({e}): {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-    }
-}
+use std::process::Command;
 
 /// Run git in `dir` with a fixed identity and date, no user configuration.
 pub fn git(dir: &Path, date: i64, args: &[&str]) -> String {

@@ -3,7 +3,8 @@
 //! a review inside a quoted code block, and a sign-off that is not the
 //! author's. None may count; `series show` says which did not and why.
 
-use crate::util::{format_patch, git, publish, repo, Env};
+use crate::repo::{format_patch, git, publish, repo};
+use crate::util::Env;
 
 const T0: i64 = 1_600_000_000;
 

@@ -1,9 +1,10 @@
 //! The text people read, pinned: `patchgate test` and `patchgate series
-//! show` as printed, compared with the files under `tests/gate/snapshots/`.
+//! show` as printed, compared with the files under `tests/cli/snapshots/`.
 //! A change of wording shows as a diff here; after reading it, run the
 //! tests with `UPDATE_SNAPSHOTS=1` to take the new text.
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 use std::path::PathBuf;
 
 const T0: i64 = 1_600_000_000;
@@ -11,7 +12,7 @@ const DAY: i64 = 86_400;
 
 fn snapshot(name: &str, actual: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/gate/snapshots")
+        .join("tests/cli/snapshots")
         .join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, actual).expect("write snapshot");

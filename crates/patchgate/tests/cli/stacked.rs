@@ -2,7 +2,8 @@
 //! author's earlier one, most often), and patches for another project sent
 //! to this list.
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 
 const T0: i64 = 1_600_000_000;
 const DAY: i64 = 86_400;

@@ -3,7 +3,8 @@
 //! fail once: the base is rerun (up to the suite's retries, once per base,
 //! shared by every series on it) before either is said.
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 
 const T0: i64 = 1_600_000_000;
 

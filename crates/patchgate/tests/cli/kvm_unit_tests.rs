@@ -5,7 +5,8 @@
 //! patch-ids are those of upstream's commits. `cargo xtask replay-kut`
 //! checks every series of the archive the same way.
 
-use crate::util::{git, Env};
+use crate::repo::git;
+use crate::util::Env;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

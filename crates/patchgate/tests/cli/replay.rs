@@ -1,7 +1,8 @@
 //! Base selection: a series posted before the branch moved on is applied
 //! to the branch as it stood at the posting's date, and the report says so.
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 
 const T0: i64 = 1_600_000_000;
 const DAY: i64 = 86_400;

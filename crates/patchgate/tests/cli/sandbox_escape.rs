@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 
 const T0: i64 = 1_600_000_000;
 

@@ -1,7 +1,8 @@
 //! A worker killed with SIGKILL mid-job loses nothing: once its lease ends
 //! another worker runs the job again, and the result is stored once.
 
-use crate::util::{commit, format_patch, git, publish, repo, Env};
+use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::util::Env;
 use patchgate_store::{SqliteStore, Store};
 use std::time::{Duration, Instant};
 
