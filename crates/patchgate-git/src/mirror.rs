@@ -180,10 +180,11 @@ impl Mirror {
         before: Option<i64>,
         max: usize,
     ) -> Result<Vec<Oid>> {
-        if self.branch_head(name)?.is_none() {
-            return Ok(Vec::new());
-        }
-        let mut cmd = self.git().arg("rev-list").arg(format!("--max-count={max}"));
+        // A branch the mirror does not have lists nothing.
+        let mut cmd = self
+            .git()
+            .args(["rev-list", "--ignore-missing"])
+            .arg(format!("--max-count={max}"));
         if first_parent {
             cmd = cmd.arg("--first-parent");
         }
@@ -266,28 +267,6 @@ impl Mirror {
             }
         }
         Ok(None)
-    }
-
-    /// The paths that differ between two commits (both sides of a rename).
-    pub fn diff_names(&self, a: &Oid, b: &Oid) -> Result<Vec<String>> {
-        let output = self
-            .git()
-            .args([
-                "diff",
-                "--name-only",
-                "--no-renames",
-                "-z",
-                a.as_str(),
-                b.as_str(),
-                "--",
-            ])
-            .run()?;
-        Ok(output
-            .stdout
-            .split(|&b| b == 0)
-            .filter(|name| !name.is_empty())
-            .map(|name| String::from_utf8_lossy(name).into_owned())
-            .collect())
     }
 
     /// `git range-diff` of two ranges (e.g. a series' v1 and v2), without

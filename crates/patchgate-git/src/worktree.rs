@@ -18,6 +18,9 @@ pub struct Worktree {
     mirror: Mirror,
     dir: PathBuf,
     removed: bool,
+    /// The commit checked out, as this worktree's own operations left it:
+    /// `am` starts from it without asking git.
+    at: std::cell::RefCell<Oid>,
 }
 
 /// Who commits the applied patches, and when. The author of each commit
@@ -152,6 +155,7 @@ impl Mirror {
             mirror: self.clone(),
             dir,
             removed: false,
+            at: std::cell::RefCell::new(oid.clone()),
         })
     }
 
@@ -186,8 +190,29 @@ impl Mirror {
                 removed += 1;
             }
         }
-        self.git().args(["worktree", "prune"]).run()?;
+        // git's own records of worktrees whose folder is gone: read here,
+        // so the common case (none) costs no process.
+        if removed > 0 || self.has_dangling_worktree_records() {
+            self.git().args(["worktree", "prune"]).run()?;
+        }
         Ok(removed)
+    }
+}
+
+impl Mirror {
+    /// Whether git records a worktree (`worktrees/*/gitdir`) whose folder
+    /// no longer exists.
+    fn has_dangling_worktree_records(&self) -> bool {
+        let Ok(entries) = std::fs::read_dir(self.dir().join("worktrees")) else {
+            return false;
+        };
+        entries.flatten().any(|e| {
+            match std::fs::read_to_string(e.path().join("gitdir")) {
+                Ok(gitdir) => !Path::new(gitdir.trim()).exists(),
+                // A record without its gitdir file is broken: prune it.
+                Err(_) => true,
+            }
+        })
     }
 }
 
@@ -224,7 +249,7 @@ impl Worktree {
     /// the worktree is back at the commit it started from; `Err` means git
     /// itself could not be run or read.
     pub fn am(&self, mbox: &[u8], options: &AmOptions) -> Result<AmOutcome> {
-        let base = self.head()?;
+        let base = self.at.borrow().clone();
         let mut cmd = self
             .git()
             .args(["am", "--no-gpg-sign", "--patch-format=mbox"])
@@ -248,6 +273,9 @@ impl Worktree {
                 .map(|line| self.mirror.parse_oid(line, "rev-list"))
                 .collect::<Result<Vec<_>>>()?;
             let patches = patches_in(&output.stdout_text());
+            if let Some(last) = commits.last() {
+                *self.at.borrow_mut() = last.clone();
+            }
             return Ok(AmOutcome::Applied(Applied {
                 base,
                 commits,

@@ -40,10 +40,6 @@ fn clone_answers_history_questions() {
     assert_eq!(mirror.branch_at("gone", 1_800_000_000).expect("at"), None);
 
     assert_eq!(
-        mirror.diff_names(&oid(&c1), &oid(&c3)).expect("diff"),
-        vec!["a.txt", "b.txt"]
-    );
-    assert_eq!(
         mirror
             .first_parents("master", Some(1_700_150_000), 10)
             .expect("line"),

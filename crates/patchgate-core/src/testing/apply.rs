@@ -179,9 +179,10 @@ pub fn in_use(dir: &Path) -> bool {
 /// What to try, in order.
 pub struct Candidates<'a> {
     pub base_commit: Option<&'a str>,
-    /// The commit whose files have the blobs the patches' `index` lines
-    /// name, and the branch it is on.
-    pub guessed: Option<(Oid, String)>,
+    /// Finds the commit whose files have the blobs the patches' `index`
+    /// lines name, and the branch it is on; asked only when a base is
+    /// wanted beyond the branch heads (it costs two git processes).
+    pub guess: &'a dyn Fn() -> Result<Option<(Oid, String)>, TestError>,
     pub branches: &'a [String],
     /// The series' posting date (Unix seconds).
     pub posted: Option<i64>,
@@ -390,6 +391,7 @@ pub fn apply(
     } else {
         format!("; {}", notes.join("; "))
     };
+    let mut guessed: Option<Option<(Oid, String)>> = None;
     'branches: for branch in candidates.branches {
         if clean {
             break;
@@ -412,7 +414,14 @@ pub fn apply(
         // The base the author used, as the patches' blobs tell, when the
         // head needed a three-way merge (a clean apply is better evidence)
         // or in a replay.
-        if let Some((oid, on)) = candidates.guessed.as_ref().filter(|(_, b)| b == branch) {
+        if (head_merged || replay) && guessed.is_none() {
+            guessed = Some((candidates.guess)()?);
+        }
+        let here = guessed
+            .as_ref()
+            .and_then(|g| g.as_ref())
+            .filter(|(_, b)| b == branch);
+        if let Some((oid, on)) = here {
             if head_merged || replay {
                 let reason = format!(
                     "the commit of {on} whose files are those the patches were made against{suffix}"

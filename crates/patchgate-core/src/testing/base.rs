@@ -39,6 +39,8 @@ pub struct Images {
     /// Files named by a patch without a blob (a plain diff, not made by
     /// git): the series cannot be placed by its blobs alone.
     pub unnamed: Vec<String>,
+    /// Every path the patches' diffs name, plain diffs' included.
+    pub files: std::collections::BTreeSet<String>,
 }
 
 impl Images {
@@ -46,6 +48,7 @@ impl Images {
     pub fn of(patches: &[Message]) -> Images {
         let mut images = Images::default();
         for p in patches {
+            images.files.extend(p.files.iter().cloned());
             let Some(diff) = &p.diff else { continue };
             for c in patchgate_mail::changes(diff) {
                 if let Some(old) = &c.old_path {
@@ -69,6 +72,15 @@ impl Images {
             }
         }
         images
+    }
+
+    /// Every path the series touches, before or after, sorted.
+    pub fn touched(&self) -> Vec<String> {
+        let mut paths: std::collections::BTreeSet<&String> = self.before.keys().collect();
+        paths.extend(self.after.keys());
+        paths.extend(self.unnamed.iter());
+        paths.extend(self.files.iter());
+        paths.into_iter().cloned().collect()
     }
 
     /// How many files this series needs as `earlier` leaves them, and

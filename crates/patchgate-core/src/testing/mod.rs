@@ -299,14 +299,16 @@ impl Tester<'_> {
             Some(b) => mirror.resolve(b)?.is_some(),
             None => false,
         };
-        let guessed = if named_base {
-            None
-        } else {
-            base::guess_base(&mirror, &tree.bases, &images, detail.series.date)?
+        let guess = || {
+            if named_base {
+                Ok(None)
+            } else {
+                base::guess_base(&mirror, &tree.bases, &images, detail.series.date)
+            }
         };
         let candidates = apply::Candidates {
             base_commit: detail.series.base_commit.as_deref(),
-            guessed,
+            guess: &guess,
             branches: &tree.bases,
             posted: detail.series.date,
             prelude: None,
@@ -320,14 +322,14 @@ impl Tester<'_> {
             if let Some(pre) = base::prerequisite(store, &detail, &images)? {
                 if let Ok(pre_mbox) = series_mbox(store, &pre.detail) {
                     let pre_guess =
-                        base::guess_base(&mirror, &tree.bases, &pre.images, pre.series.date)?;
+                        || base::guess_base(&mirror, &tree.bases, &pre.images, pre.series.date);
                     let label_pre = format!(
                         "series {} \"{}\" (v{}), which it needs: {}",
                         pre.series.id, pre.series.subject, pre.series.version, pre.why
                     );
                     let on_top = apply::Candidates {
                         base_commit: pre.series.base_commit.as_deref(),
-                        guessed: pre_guess,
+                        guess: &pre_guess,
                         branches: &tree.bases,
                         posted: pre.series.date.or(detail.series.date),
                         prelude: Some(apply::Prelude {
@@ -400,7 +402,9 @@ impl Tester<'_> {
             json!({"base": base, "head": head, "why": applied.reason}),
         )?;
 
-        let files_changed = mirror.diff_names(&applied.base, &applied.head)?;
+        // What the series' own patches touch, as their diffs say (both
+        // sides of a rename), without asking git.
+        let files_changed: Vec<String> = images.touched();
         let mut base_tree: Option<Worktree> = None;
         let mut reports = Vec::new();
         for clause in &policy.clauses {
