@@ -240,6 +240,19 @@ impl Worktree {
         self.mirror.parse_oid(&text, "rev-parse HEAD")
     }
 
+    /// Makes the worktree exactly `oid`'s tree again: tracked files as
+    /// committed, nothing else (what a suite built or left is removed, even
+    /// ignored files). Cheaper than a second worktree: only the files that
+    /// differ are written.
+    pub fn switch_to(&self, oid: &Oid) -> Result<()> {
+        self.git()
+            .args(["checkout", "--force", "--detach", "--quiet", oid.as_str()])
+            .run()?;
+        self.git().args(["clean", "-ffdxq"]).run()?;
+        *self.at.borrow_mut() = oid.clone();
+        Ok(())
+    }
+
     /// Applies the patches in `mbox` on the current commit, one commit each.
     /// The mbox is read as `git format-patch` writes it and plain `git am`
     /// reads it (no `>From ` unescaping), the format

@@ -19,7 +19,7 @@ use patchgate_gate::{
     judge, judge_suite, BranchPolicy, Clause, FlakeThreshold, History, Trailer, Verdict,
     VerdictInput, VerdictStatus,
 };
-use patchgate_git::{AmOptions, GitError, Mirror, Worktree};
+use patchgate_git::{AmOptions, GitError, Mirror};
 use patchgate_sandbox::Sandbox;
 use patchgate_store::{Event, EventKind, Recording, SeriesDetail, Store};
 use serde::Serialize;
@@ -405,29 +405,31 @@ impl Tester<'_> {
         // What the series' own patches touch, as their diffs say (both
         // sides of a rename), without asking git.
         let files_changed: Vec<String> = images.touched();
-        let mut base_tree: Option<Worktree> = None;
-        let mut reports = Vec::new();
-        for clause in &policy.clauses {
-            let Clause::Suite { name } = clause else {
-                continue;
-            };
-            let Some(suite) = tree.suites.get(name) else {
-                continue;
-            };
-            let now = || self.clock.now();
-            // The base first: its results decide which of the series'
-            // failures are worth a retry. Its worktree is made only when its
-            // runs are not stored yet.
+        let suites_run: Vec<(&String, &crate::config::Suite)> = policy
+            .clauses
+            .iter()
+            .filter_map(|c| match c {
+                Clause::Suite { name } => tree.suites.get_key_value(name),
+                _ => None,
+            })
+            .collect();
+        let now = || self.clock.now();
+        // The base first: its results decide which of the series' failures
+        // are worth a retry. Runs already stored are reused; the others run
+        // in the series' own worktree switched to the base, and the
+        // worktree is switched back, pristine, before the series runs: a
+        // second worktree would cost a checkout of the whole tree.
+        let mut at_base = false;
+        let mut base_runs = Vec::new();
+        for (name, suite) in &suites_run {
             let mut base_dir = || -> Result<PathBuf, TestError> {
-                let worktree = match &mut base_tree {
-                    Some(w) => w,
-                    None => base_tree.insert(
-                        mirror.add_worktree(apply::worktree_dir(&jobs, "base"), &applied.base)?,
-                    ),
-                };
-                Ok(worktree.path().to_path_buf())
+                if !at_base {
+                    applied.worktree.switch_to(&applied.base)?;
+                    at_base = true;
+                }
+                Ok(applied.worktree.path().to_path_buf())
             };
-            let base_runs = suites::runs(
+            base_runs.push(suites::runs(
                 store,
                 self.sandbox,
                 name,
@@ -436,7 +438,13 @@ impl Tester<'_> {
                 &mut base_dir,
                 &now,
                 None,
-            )?;
+            )?);
+        }
+        if at_base {
+            applied.worktree.switch_to(&applied.head)?;
+        }
+        let mut reports = Vec::new();
+        for ((name, suite), base_runs) in suites_run.iter().zip(&base_runs) {
             let mut series_dir = || Ok(applied.worktree.path().to_path_buf());
             let series_runs = suites::runs(
                 store,
@@ -446,7 +454,7 @@ impl Tester<'_> {
                 &head,
                 &mut series_dir,
                 &now,
-                Some(&base_runs),
+                Some(base_runs),
             )?;
             let mut history = History::new();
             for run in &series_runs {
@@ -462,7 +470,7 @@ impl Tester<'_> {
             }
             reports.push(judge_suite(
                 name,
-                &base_runs,
+                base_runs,
                 &series_runs,
                 &history,
                 FlakeThreshold::default(),
@@ -491,7 +499,6 @@ impl Tester<'_> {
             already_applied: applied.already_in.clone(),
             verdict,
         };
-        drop(base_tree);
         // The verdict stands whether or not the worktree goes: one left
         // behind is removed at the next start.
         if let Err(e) = applied.worktree.remove() {

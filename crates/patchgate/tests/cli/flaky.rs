@@ -73,3 +73,31 @@ fn a_build_broken_on_the_base_neither_passes_nor_blames_the_series() {
     let suite = &report["suites"][0];
     assert!(suite["tests"][0]["class"] != "regression", "{report:#}");
 }
+
+#[test]
+fn what_the_base_run_leaves_in_the_worktree_is_gone_before_the_series_runs() {
+    let env = Env::new("");
+    // Fails when it finds what an earlier run left: a build output, an
+    // ignored file, a changed tracked file.
+    let check = "if [ -e out.o ] || [ -e cache.tmp ] || grep -q dirty a.txt; then echo 'not pristine'; exit 1; fi\n\
+                 touch out.o cache.tmp; echo dirty >> a.txt\n";
+    let work = repo(env.path(), "check.sh", check, T0);
+    commit(&work, "a.txt", "one\n", "a", T0);
+    commit(&work, ".gitignore", "*.tmp\n", "ignore", T0);
+    git(&work, T0, &["checkout", "-q", "-b", "topic"]);
+    commit(&work, "b.txt", "two\n", "b: add", T0 + 60);
+    let mbox = format_patch(&work, "master..topic", T0 + 60);
+    git(&work, T0, &["checkout", "-q", "master"]);
+    publish(&work, &env.path().join("up.git"));
+    std::fs::write(env.path().join("list.mbox"), &mbox).expect("mbox");
+    std::fs::write(
+        env.path().join("patchgate.toml"),
+        "[tree.t]\nrepo = \"up.git\"\n[tree.t.suite.check]\nrun = \"sh check.sh\"\n",
+    )
+    .expect("config");
+    let list = env.path().join("list.mbox");
+    env.ok(&["ingest", list.to_str().expect("utf-8")]);
+    let report = env.json(&["test", "1", "--json"]);
+    assert_eq!(report["verdict"], "pass", "{report:#}");
+    assert_eq!(report["suites"][0]["status"], "pass", "{report:#}");
+}
