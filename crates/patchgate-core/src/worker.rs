@@ -194,6 +194,18 @@ pub struct Done {
 /// error is the explanation to show.
 pub type OpenStore<'a> = &'a (dyn Fn() -> Result<Box<dyn Store>, String> + Sync);
 
+/// Why a worker stopped before it was told to: not a job's failure (those
+/// are given back or failed in the job table), but the store's.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    #[error("cannot open the store: {0}")]
+    Open(String),
+    #[error(transparent)]
+    Store(#[from] patchgate_store::Error),
+    #[error("a worker thread panicked")]
+    Panicked,
+}
+
 /// Why a job did not give its answer.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -301,20 +313,16 @@ pub fn work(
     options: &WorkerOptions,
     stop: &AtomicBool,
     done: &(dyn Fn(Done) + Sync),
-) -> Result<u64, String> {
-    let mut store = open()?;
+) -> Result<u64, WorkError> {
+    let mut store = open().map_err(WorkError::Open)?;
     let mut count = 0;
     while !stop.load(Ordering::Relaxed) {
-        let claimed = store
-            .claim_job(&options.name, options.lease_secs, clock.now())
-            .map_err(|e| e.to_string())?;
+        let claimed = store.claim_job(&options.name, options.lease_secs, clock.now())?;
         let Some(job) = claimed else {
             // Idle means nothing queued and nothing running: a job held by
             // a worker that may have died is waited for, and claimed once
             // its lease ends.
-            if options.until_idle
-                && !busy(store.as_ref(), clock.now()).map_err(|e| e.to_string())?
-            {
+            if options.until_idle && !busy(store.as_ref(), clock.now())? {
                 break;
             }
             std::thread::sleep(options.poll);
@@ -343,7 +351,7 @@ pub fn pool<'a>(
     threads: usize,
     stop: &AtomicBool,
     done: &(dyn Fn(Done) + Sync),
-) -> Result<u64, String> {
+) -> Result<u64, WorkError> {
     let results = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads.max(1))
             .map(|i| {
@@ -364,10 +372,7 @@ pub fn pool<'a>(
             .collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("a worker thread panicked".into()))
-            })
+            .map(|h| h.join().unwrap_or_else(|_| Err(WorkError::Panicked)))
             .collect::<Vec<_>>()
     });
     let mut total = 0;
@@ -414,10 +419,10 @@ fn run_job(
     clock: &dyn Clock,
     options: &WorkerOptions,
     job: &JobRecord,
-) -> Result<Done, String> {
+) -> Result<Done, WorkError> {
     let finished = Arc::new(AtomicBool::new(false));
     let lost = Arc::new(AtomicBool::new(false));
-    let mut beat_store = open()?;
+    let mut beat_store = open().map_err(WorkError::Open)?;
     let result = std::thread::scope(|scope| {
         let (finished2, lost2) = (finished.clone(), lost.clone());
         let every = Duration::from_secs((options.lease_secs / 3).max(1) as u64);
@@ -480,7 +485,7 @@ fn run_job(
             ) {
                 Ok(status) => Some(status),
                 Err(patchgate_store::Error::LeaseLost { .. }) => None,
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             };
             tracing::warn!(job = job.id, status = ?status, "job did not finish: {error}");
             return Ok(Done {
@@ -513,7 +518,7 @@ fn run_job(
                 failed: false,
             });
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     }
     Ok(Done {
         job: job.id,

@@ -103,5 +103,13 @@ pub fn run_workers(
         until_idle,
         poll: Duration::from_secs(2),
     };
-    pool(&open, &registry, &SystemClock, &options, jobs, stop, done).map_err(anyhow::Error::msg)
+    Ok(pool(
+        &open,
+        &registry,
+        &SystemClock,
+        &options,
+        jobs,
+        stop,
+        done,
+    )?)
 }
