@@ -25,11 +25,11 @@
 use super::events;
 use super::{from_json, to_json, write_tx, Step};
 use crate::error::{Error, Result};
-use crate::event::{Event, EventKind, State};
+use crate::event::State;
 use crate::records::AssemblyChanges;
+use patchgate_lifecycle::detail::{self, Detail};
 use patchgate_series::{Assembly, Series};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 const ACTOR: &str = "assembly";
@@ -216,15 +216,18 @@ pub(super) fn apply(
         write_members(&tx, id, s)?;
         let old = matched[i].and_then(|sid| stored.get(&sid));
         let Some(old) = old else {
-            let ingested = json!({
-                "key": s.key, "version": s.version, "total": s.total,
-                "received": s.patches.len(), "cover": s.cover.is_some(),
-            });
-            event(&tx, id, EventKind::Ingested, ingested, at)?;
+            let ingested = detail::Ingested {
+                key: Some(s.key.clone()),
+                version: Some(s.version),
+                total: Some(s.total),
+                received: Some(s.patches.len() as u64),
+                cover: Some(s.cover.is_some()),
+            };
+            event(&tx, id, &ingested, at)?;
             if let Some(by) = superseded_by {
                 // Born superseded (its newer revision came in the same
                 // batch): superseded by this apply all the same.
-                event(&tx, id, EventKind::Superseded, json!({ "by": by }), at)?;
+                event(&tx, id, &detail::Superseded { by: Some(by) }, at)?;
                 changes.superseded += 1;
             }
             changes.new += 1;
@@ -234,16 +237,18 @@ pub(super) fn apply(
         // A damaged snapshot only costs the precision of the event detail.
         let previous: Option<Series> = serde_json::from_str(&old.snapshot).ok();
         if let Some(detail) = gained(previous.as_ref(), s) {
-            event(&tx, id, EventKind::Updated, detail, at)?;
+            event(&tx, id, &detail, at)?;
         }
         let became_superseded = old.superseded_by.is_none() && superseded_by.is_some();
         if let Some(by) = superseded_by.filter(|_| became_superseded) {
-            event(&tx, id, EventKind::Superseded, json!({ "by": by }), at)?;
+            event(&tx, id, &detail::Superseded { by: Some(by) }, at)?;
             changes.superseded += 1;
         } else {
             if superseded_by.is_none() && old.state == State::Superseded.as_str() {
-                let why = json!({ "reason": "no newer revision supersedes it any more" });
-                event(&tx, id, EventKind::Reopened, why, at)?;
+                let why = detail::Reopened {
+                    reason: Some("no newer revision supersedes it any more".into()),
+                };
+                event(&tx, id, &why, at)?;
             }
             changes.updated += 1;
         }
@@ -492,25 +497,13 @@ fn write_members(tx: &Transaction<'_>, id: i64, s: &Series) -> Result<()> {
     Ok(())
 }
 
-fn event(
-    tx: &Transaction<'_>,
-    id: i64,
-    kind: EventKind,
-    detail: serde_json::Value,
-    at: i64,
-) -> Result<()> {
-    let e = Event {
-        at,
-        kind,
-        actor: ACTOR.to_string(),
-        detail,
-    };
-    events::append(tx, id, &e).map(|_| ())
+fn event(tx: &Transaction<'_>, id: i64, detail: &impl Detail, at: i64) -> Result<()> {
+    events::append(tx, id, &detail.event(at, ACTOR)).map(|_| ())
 }
 
 /// What a series gained or lost since its last snapshot, as an `updated`
 /// event's detail; `None` when its mails and trailers are as they were.
-fn gained(old: Option<&Series>, new: &Series) -> Option<serde_json::Value> {
+fn gained(old: Option<&Series>, new: &Series) -> Option<detail::Updated> {
     let set = |s: Option<&Series>| -> BTreeSet<(u32, String)> {
         s.map(|s| members(s).map(|(m, i)| (i, m.to_string())).collect())
             .unwrap_or_default()
@@ -542,14 +535,14 @@ fn gained(old: Option<&Series>, new: &Series) -> Option<serde_json::Value> {
             .collect()
     };
     let has_cover = |m: &BTreeSet<(u32, String)>| m.iter().any(|(i, _)| *i == 0);
-    Some(json!({
-        "patches_added": idx(&new_m, &old_m),
-        "patches_removed": idx(&old_m, &new_m),
-        "cover_added": has_cover(&new_m) && !has_cover(&old_m),
-        "cover_removed": has_cover(&old_m) && !has_cover(&new_m),
-        "trailers_added": new_t.difference(&old_t).count(),
-        "trailers_removed": old_t.difference(&new_t).count(),
-    }))
+    Some(detail::Updated {
+        patches_added: Some(idx(&new_m, &old_m)),
+        patches_removed: Some(idx(&old_m, &new_m)),
+        cover_added: Some(has_cover(&new_m) && !has_cover(&old_m)),
+        cover_removed: Some(has_cover(&old_m) && !has_cover(&new_m)),
+        trailers_added: Some(new_t.difference(&old_t).count() as u64),
+        trailers_removed: Some(old_t.difference(&new_t).count() as u64),
+    })
 }
 
 /// Merge away a stored series assembly no longer produces; returns its heir.
@@ -586,7 +579,7 @@ fn absorb(
     )
     .and_then(|mut st| st.execute(params![id, into, at]))
     .step(|| format!("merging series {id} away"))?;
-    event(tx, id, EventKind::Absorbed, json!({ "into": into }), at)?;
+    event(tx, id, &detail::Absorbed { into }, at)?;
     Ok(into)
 }
 
