@@ -10,9 +10,9 @@
 
 use crate::config::Config;
 use crate::testing::{Clock, TestError, TestReport, Tester};
+use patchgate_lifecycle::detail::{self, Detail};
 use patchgate_store::{
-    Event, EventKind, JobFilter, JobRecord, JobStatus, NewJob, Recording, SeriesFilter, State,
-    Store,
+    EventKind, JobFilter, JobRecord, JobStatus, NewJob, Recording, SeriesFilter, State, Store,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -131,9 +131,9 @@ pub fn reschedule_stranded(
             else {
                 continue;
             };
-            let detail = &applying.event.detail;
-            let same_host = detail["host"].as_str() == Some(host.as_str());
-            let pid = detail["pid"].as_u64();
+            let detail = detail::Applying::read(&applying.event.detail);
+            let same_host = detail.host.as_deref() == Some(host.as_str());
+            let pid = detail.pid;
             let alive =
                 pid.is_some_and(|p| std::path::Path::new("/proc").join(p.to_string()).exists());
             // Events written before the process was recorded: only the
@@ -149,15 +149,14 @@ pub fn reschedule_stranded(
                 Some(p) => format!("{host}:{p}"),
                 None => applying.event.actor.clone(),
             };
-            store.append_event(
-                s.id,
-                &Event {
-                    at: now,
-                    kind: EventKind::Untested,
-                    actor: "patchgate".into(),
-                    detail: json!({"why": format!("stranded in {}: the process that tested it ({who}) is gone", state.as_str()), "retry": true}),
-                },
-            )?;
+            let untested = detail::Untested {
+                why: Some(format!(
+                    "stranded in {}: the process that tested it ({who}) is gone",
+                    state.as_str()
+                )),
+                retry: Some(true),
+            };
+            store.append_event(s.id, &untested.event(now, "patchgate"))?;
             stranded.push(s.id);
         }
     }

@@ -78,9 +78,54 @@ pub fn relation_keys(m: &Mail) -> Vec<String> {
     keys
 }
 
+/// A relation key hashed for storage: FNV-1a, 64 bits, as a signed
+/// integer. Stored in databases, so it must never change (std's hasher
+/// makes no such promise). Collisions only widen a closure.
+pub fn relation_key_hash(key: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in key.as_bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
+}
+
+/// The hashed relation keys of one mail, sorted, each once.
+pub fn hashed_relation_keys(m: &Mail) -> Vec<i64> {
+    let mut keys: Vec<i64> = relation_keys(m)
+        .iter()
+        .map(|k| relation_key_hash(k))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// [`hashed_relation_keys`] as stored with a mail: 8 bytes each, little
+/// endian.
+pub fn encode_relation_keys(m: &Mail) -> Vec<u8> {
+    hashed_relation_keys(m)
+        .iter()
+        .flat_map(|k| k.to_le_bytes())
+        .collect()
+}
+
+/// The hashed keys of [`encode_relation_keys`]; a trailing partial key is
+/// ignored.
+pub fn decode_relation_keys(blob: &[u8]) -> impl Iterator<Item = i64> + '_ {
+    blob.chunks_exact(8).map(|c| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        i64::from_le_bytes(b)
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::relation_keys;
+    use super::{
+        decode_relation_keys, encode_relation_keys, hashed_relation_keys, relation_key_hash,
+        relation_keys,
+    };
     use crate::Mail;
     use patchgate_mail::{Kind, Person, Subject};
 
@@ -130,5 +175,29 @@ mod tests {
             !share_a_key(&cover("a", t), &cover("b", t + 86_400)),
             "a day apart"
         );
+    }
+
+    #[test]
+    fn key_hash_is_fnv1a_and_never_changes() {
+        // Stored in databases: a different value would orphan their keys.
+        assert_eq!(relation_key_hash(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
+        assert_eq!(relation_key_hash("a"), 0xaf63_dc4c_8601_ec8c_u64 as i64);
+        assert_eq!(
+            relation_key_hash("id\0m1@x"),
+            0x1ea9_aa19_dd1f_ffca_u64 as i64
+        );
+    }
+
+    #[test]
+    fn stored_keys_are_pinned_and_round_trip() {
+        let m = cover("a", 1_700_000_000);
+        let keys = hashed_relation_keys(&m);
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted, each once");
+        let blob = encode_relation_keys(&m);
+        assert_eq!(blob.len(), keys.len() * 8);
+        assert_eq!(decode_relation_keys(&blob).collect::<Vec<_>>(), keys);
+        assert_eq!(&blob[..8], &keys[0].to_le_bytes());
+        assert!(keys.contains(&relation_key_hash("id\0a")));
+        assert_eq!(decode_relation_keys(&[1, 2, 3]).count(), 0);
     }
 }

@@ -39,7 +39,10 @@ mod thread;
 mod topic;
 mod trailers;
 
-pub use keys::{normalize_title, relation_keys};
+pub use keys::{
+    decode_relation_keys, encode_relation_keys, hashed_relation_keys, normalize_title,
+    relation_key_hash, relation_keys,
+};
 
 use index::Table;
 use trailers::Member;

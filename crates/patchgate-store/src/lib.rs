@@ -13,7 +13,9 @@
 //! - series and topics with stable integer ids, reconciled from each fresh
 //!   [`patchgate_series::Assembly`]: of the whole archive
 //!   ([`Store::apply_assembly`]), or of the part of it new mails touch
-//!   ([`Store::assembly_closure`], [`Store::apply_assembly_scoped`]);
+//!   ([`Store::assembly_closure`], [`Store::apply_assembly_scoped`]); what a
+//!   reconcile writes is decided by [`patchgate_lifecycle::plan()`], the
+//!   backend only loads its view and persists the plan;
 //! - the append-only event log, from which a series' state is derived
 //!   ([`event::state_from_events`]);
 //! - source cursors, jobs with leases and fencing tokens, runs keyed by

@@ -20,6 +20,7 @@ use patchgate_gate::{
     VerdictInput, VerdictStatus,
 };
 use patchgate_git::{AmOptions, GitError, Mirror};
+use patchgate_lifecycle::detail::{self, Detail};
 use patchgate_sandbox::Sandbox;
 use patchgate_store::{Event, EventKind, Recording, SeriesDetail, Store};
 use serde::Serialize;
@@ -225,12 +226,11 @@ impl Tester<'_> {
             // `applying` (a mirror that cannot be fetched stops it before).
             let state = store.get_series(id).ok().flatten().map(|s| s.state);
             if state.is_some() && !matches!(e, TestError::NotFound(_)) {
-                self.event(
-                    store,
-                    id,
-                    EventKind::Untested,
-                    json!({"why": e.to_string(), "retry": e.is_transient()}),
-                )?;
+                let untested = detail::Untested {
+                    why: Some(e.to_string()),
+                    retry: Some(e.is_transient()),
+                };
+                self.event(store, id, detail::Untested::KIND, untested.to_value())?;
             }
         }
         result
@@ -279,12 +279,13 @@ impl Tester<'_> {
         // Which process tests it, so a series left in `applying` by a
         // process that died is known to be stranded (see
         // `worker::reschedule_stranded`).
-        self.event(
-            store,
-            id,
-            EventKind::Applying,
-            json!({"tree": tree.name, "branch": policy.name, "host": host_name(), "pid": std::process::id()}),
-        )?;
+        let applying = detail::Applying {
+            tree: Some(tree.name.clone()),
+            branch: Some(policy.name.clone()),
+            host: Some(host_name()),
+            pid: Some(u64::from(std::process::id())),
+        };
+        self.event(store, id, detail::Applying::KIND, applying.to_value())?;
         let options = AmOptions {
             three_way: true,
             committer_name: "patchgate".into(),

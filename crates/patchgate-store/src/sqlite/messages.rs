@@ -84,7 +84,7 @@ pub(super) fn insert(
             let summary = Mail::from(m);
             let mail = to_json(&summary, "assembly summary")?;
             let assembled = for_assembly(m);
-            let keys = assembled.then(|| super::scope::encode_keys(&summary));
+            let keys = assembled.then(|| patchgate_series::encode_relation_keys(&summary));
             let inserted = row
                 .execute(params![
                     m.id,

@@ -1,69 +1,17 @@
-//! Reconciling stored series and topics with a fresh assembly.
+//! Reconciling stored series and topics with a fresh assembly: the SQL.
 //!
-//! Assembly is recomputed from all mails after every ingest and knows
-//! series only by keys (Message-IDs), which change when, say, a cover letter
-//! arrives after its patches. The store gives each series a stable integer
-//! id instead, by matching on shared members:
-//!
-//! - every (assembled series, stored series) pair that shares member mails
-//!   (cover letter or patches) is a candidate; pairs are taken greedily by
-//!   most mails shared, then oldest stored id, then assembly order, each
-//!   side at most once. A matched series keeps its id and gets the new
-//!   fields; an unmatched assembled series is created (`ingested`);
-//! - a stored series left unmatched is no longer produced: its mails now
-//!   belong to other series or to none. It is *merged away*: marked not
-//!   live, `merged_into` the series that now holds its key mail (else most
-//!   of its mails), an `absorbed` event records it, and its old id and
-//!   Message-IDs still resolve to the survivor through `find_series`;
-//! - topics are matched the same way, by the stored topics of their
-//!   matched series.
-//!
-//! Change detection compares the assembled series' JSON with the snapshot
-//! stored at the last apply, plus the mapped topic and superseded-by ids, so
-//! applying the same assembly twice writes nothing at all.
+//! What to write is decided by [`patchgate_lifecycle::plan`]; this loads the
+//! [`StoredView`] it decides from and persists the [`Plan`] in one
+//! transaction, in the plan's order.
 
 use super::events;
-use super::{from_json, to_json, write_tx, Step};
+use super::{to_json, write_tx, Step};
 use crate::error::{Error, Result};
-use crate::event::{Event, EventKind, State};
 use crate::records::AssemblyChanges;
+use patchgate_lifecycle::plan::{plan, Ids, Plan, StoredSeries, StoredView, TopicWrite};
 use patchgate_series::{Assembly, Series};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-const ACTOR: &str = "assembly";
-
-/// A live stored series, as far as reconciling needs it.
-struct Stored {
-    topic_id: i64,
-    superseded_by: Option<i64>,
-    snapshot: String,
-    state: String,
-}
-
-/// Member mails of a series: (Message-ID, index), the cover letter at 0.
-fn members(s: &Series) -> impl Iterator<Item = (&str, u32)> {
-    s.cover
-        .iter()
-        .map(|c| (c.as_str(), 0))
-        .chain(s.patches.iter().map(|p| (p.message_id.as_str(), p.index)))
-}
-
-/// Greedy one-to-one matching of `(assembled, stored) -> shared count`.
-fn assign(overlaps: HashMap<(usize, i64), usize>, n: usize) -> Vec<Option<i64>> {
-    let mut pairs: Vec<((usize, i64), usize)> = overlaps.into_iter().collect();
-    pairs.sort_by(|((a1, s1), c1), ((a2, s2), c2)| c2.cmp(c1).then(s1.cmp(s2)).then(a1.cmp(a2)));
-    let mut out = vec![None; n];
-    let mut taken = HashSet::new();
-    for ((a, s), _) in pairs {
-        if out[a].is_none() && !taken.contains(&s) {
-            out[a] = Some(s);
-            taken.insert(s);
-        }
-    }
-    out
-}
+use std::collections::{BTreeSet, HashSet};
 
 /// Reconcile with `a`. With `scope` (the Message-IDs of every mail `a` was
 /// assembled from, a union of whole connected parts of the archive), only
@@ -76,202 +24,114 @@ pub(super) fn apply(
     scope: Option<&[String]>,
     at: i64,
 ) -> Result<AssemblyChanges> {
-    // Assembly partitions mails; refuse an answer that does not, before
-    // writing anything.
-    let mut owner: HashMap<&str, usize> = HashMap::new();
-    for (i, s) in a.series.iter().enumerate() {
-        for (id, _) in members(s) {
-            if let Some(j) = owner.insert(id, i) {
-                if j != i {
-                    return Err(Error::AssemblyConflict {
-                        message_id: id.to_string(),
-                        first: a.series[j].key.clone(),
-                        second: s.key.clone(),
-                    });
-                }
-            }
-        }
-    }
-
     let tx = write_tx(conn, "reconciling series")?;
-    let (stored, member_of) = match scope {
-        None => (load_stored(&tx)?, load_members(&tx)?),
+    let view = match scope {
+        None => load_all(&tx)?,
         // Every member of `a` is in the scope (it was assembled from it).
         Some(scope) => load_scoped(&tx, scope.iter().map(String::as_str))?,
     };
-
-    // Match series on shared member mails.
-    let mut overlaps: HashMap<(usize, i64), usize> = HashMap::new();
-    for (i, s) in a.series.iter().enumerate() {
-        for (id, _) in members(s) {
-            if let Some(&sid) = member_of.get(id) {
-                *overlaps.entry((i, sid)).or_default() += 1;
-            }
-        }
-    }
-    let matched = assign(overlaps, a.series.len());
-
-    // Match topics on the stored topics of their matched series.
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, s) in a.series.iter().enumerate() {
-        groups.entry(s.topic.as_str()).or_default().push(i);
-    }
-    let groups: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
-    let mut topic_overlaps: HashMap<(usize, i64), usize> = HashMap::new();
-    for (g, (_, idxs)) in groups.iter().enumerate() {
-        for &i in idxs {
-            if let Some(st) = matched[i].and_then(|sid| stored.get(&sid)) {
-                *topic_overlaps.entry((g, st.topic_id)).or_default() += 1;
-            }
-        }
-    }
-    let topic_matched = assign(topic_overlaps, groups.len());
-    let mut topic_of = vec![0i64; a.series.len()];
-    let mut live_topics = HashSet::new();
-    for (g, (key, idxs)) in groups.iter().enumerate() {
-        let tid = match topic_matched[g] {
-            Some(tid) => {
-                tx.prepare_cached("UPDATE topics SET key = ?1 WHERE id = ?2 AND key <> ?1")
-                    .and_then(|mut st| st.execute(params![key, tid]))
-                    .step(|| format!("updating topic {tid}"))?;
-                tid
-            }
-            None => {
-                tx.prepare_cached("INSERT INTO topics (key, created_at) VALUES (?1, ?2)")
-                    .and_then(|mut st| st.execute(params![key, at]))
-                    .step(|| format!("creating topic {key}"))?;
-                tx.last_insert_rowid()
-            }
-        };
-        live_topics.insert(tid);
-        for &i in idxs {
-            topic_of[i] = tid;
-        }
-    }
-
-    // Give new series their ids first: superseded_by may point at them.
-    let mut ids = Vec::with_capacity(a.series.len());
-    for (i, s) in a.series.iter().enumerate() {
-        let id = match matched[i] {
-            Some(id) => id,
-            None => create(&tx, s, topic_of[i], at)?,
-        };
-        ids.push(id);
-    }
-    let id_of_key: HashMap<&str, i64> = a
-        .series
-        .iter()
-        .zip(&ids)
-        .map(|(s, &id)| (s.key.as_str(), id))
-        .collect();
-
-    // Decide what changed; rewrite memberships only after every stale
-    // membership is gone, since mails may move between series.
-    let mut changes = AssemblyChanges::default();
-    let mut rewrite = Vec::new();
-    for (i, s) in a.series.iter().enumerate() {
-        let id = ids[i];
-        let snapshot = to_json(s, "series snapshot")?;
-        let superseded_by = s
-            .superseded_by
-            .as_deref()
-            .and_then(|k| id_of_key.get(k).copied())
-            .filter(|&by| by != id);
-        let old = matched[i].and_then(|sid| stored.get(&sid));
-        if let Some(old) = old {
-            if old.snapshot == snapshot
-                && old.topic_id == topic_of[i]
-                && old.superseded_by == superseded_by
-            {
-                changes.unchanged += 1;
-                continue;
-            }
-        }
-        rewrite.push((i, snapshot, superseded_by));
-    }
-    let absorbed: Vec<i64> = {
-        let kept: HashSet<i64> = matched.iter().flatten().copied().collect();
-        let mut v: Vec<i64> = stored
-            .keys()
-            .copied()
-            .filter(|id| !kept.contains(id))
-            .collect();
-        v.sort_unstable();
-        v
-    };
-    for id in rewrite
-        .iter()
-        .map(|(i, ..)| ids[*i])
-        .chain(absorbed.iter().copied())
-    {
-        tx.prepare_cached("DELETE FROM series_mails WHERE series_id = ?1")
-            .and_then(|mut st| st.execute([id]))
-            .step(|| format!("clearing the mails of series {id}"))?;
-    }
-
-    for (i, snapshot, superseded_by) in rewrite {
-        let s = &a.series[i];
-        let id = ids[i];
-        write_fields(&tx, id, s, topic_of[i], superseded_by, &snapshot, at)?;
-        write_members(&tx, id, s)?;
-        let old = matched[i].and_then(|sid| stored.get(&sid));
-        let Some(old) = old else {
-            let ingested = json!({
-                "key": s.key, "version": s.version, "total": s.total,
-                "received": s.patches.len(), "cover": s.cover.is_some(),
-            });
-            event(&tx, id, EventKind::Ingested, ingested, at)?;
-            if let Some(by) = superseded_by {
-                // Born superseded (its newer revision came in the same
-                // batch): superseded by this apply all the same.
-                event(&tx, id, EventKind::Superseded, json!({ "by": by }), at)?;
-                changes.superseded += 1;
-            }
-            changes.new += 1;
-            changes.new_ids.push(id);
-            continue;
-        };
-        // A damaged snapshot only costs the precision of the event detail.
-        let previous: Option<Series> = serde_json::from_str(&old.snapshot).ok();
-        if let Some(detail) = gained(previous.as_ref(), s) {
-            event(&tx, id, EventKind::Updated, detail, at)?;
-        }
-        let became_superseded = old.superseded_by.is_none() && superseded_by.is_some();
-        if let Some(by) = superseded_by.filter(|_| became_superseded) {
-            event(&tx, id, EventKind::Superseded, json!({ "by": by }), at)?;
-            changes.superseded += 1;
-        } else {
-            if superseded_by.is_none() && old.state == State::Superseded.as_str() {
-                let why = json!({ "reason": "no newer revision supersedes it any more" });
-                event(&tx, id, EventKind::Reopened, why, at)?;
-            }
-            changes.updated += 1;
-        }
-        changes.changed_ids.push(id);
-    }
-
-    let mut heirs = HashMap::new();
-    for &id in &absorbed {
-        heirs.insert(id, absorb(&tx, id, &stored, &owner, &ids, at)?);
-        changes.merged += 1;
-    }
-    let topic_now: HashMap<i64, i64> = ids.iter().copied().zip(topic_of.iter().copied()).collect();
-    let stale = match scope {
-        None => live_topics_but(&tx, &live_topics)?,
-        Some(_) => stored_topics_but(&tx, &stored, &live_topics)?,
-    };
-    retire_topics(&tx, stale, &stored, &topic_now, &heirs)?;
+    // Dropping the transaction unwritten rolls it back.
+    let plan = plan(a, &view).map_err(|c| Error::AssemblyConflict {
+        message_id: c.message_id,
+        first: c.first,
+        second: c.second,
+    })?;
+    let ids = persist(&tx, a, &plan, at)?;
     if let Some(scope) = scope {
         super::scope::clear_pending(&tx, scope)?;
     }
-
     tx.commit().step(|| "committing the reconciled series")?;
+
+    let mut changes = AssemblyChanges {
+        new: plan.created().count(),
+        updated: plan.updated(),
+        superseded: plan.superseded(),
+        unchanged: plan.unchanged,
+        merged: plan.absorbed.len(),
+        new_ids: plan.created().map(|w| ids.series(w.id)).collect(),
+        changed_ids: plan.changed().map(|w| ids.series(w.id)).collect(),
+    };
     changes.new_ids.sort_unstable();
     changes.changed_ids.sort_unstable();
     Ok(changes)
 }
 
-fn load_stored(tx: &Transaction<'_>) -> Result<HashMap<i64, Stored>> {
+/// Write `plan`; returns the ids given to what it creates.
+fn persist(tx: &Transaction<'_>, a: &Assembly, plan: &Plan, at: i64) -> Result<Ids> {
+    let mut ids = Ids::default();
+    for t in &plan.topics {
+        match t {
+            TopicWrite::Keep { id, key } => {
+                tx.prepare_cached("UPDATE topics SET key = ?1 WHERE id = ?2 AND key <> ?1")
+                    .and_then(|mut st| st.execute(params![key, id]))
+                    .step(|| format!("updating topic {id}"))?;
+            }
+            TopicWrite::Create { key } => {
+                tx.prepare_cached("INSERT INTO topics (key, created_at) VALUES (?1, ?2)")
+                    .and_then(|mut st| st.execute(params![key, at]))
+                    .step(|| format!("creating topic {key}"))?;
+                ids.topics.push(tx.last_insert_rowid());
+            }
+        }
+    }
+    for n in &plan.new_series {
+        let id = create(tx, &a.series[n.series], ids.topic(n.topic), at)?;
+        ids.series.push(id);
+    }
+    // Mails may move between series: clear every stale membership before
+    // writing any.
+    let cleared = plan
+        .writes
+        .iter()
+        .map(|w| ids.series(w.id))
+        .chain(plan.absorbed.iter().map(|x| x.id));
+    for id in cleared {
+        tx.prepare_cached("DELETE FROM series_mails WHERE series_id = ?1")
+            .and_then(|mut st| st.execute([id]))
+            .step(|| format!("clearing the mails of series {id}"))?;
+    }
+    for w in &plan.writes {
+        let s = &a.series[w.series];
+        let id = ids.series(w.id);
+        let by = w.superseded_by.map(|r| ids.series(r));
+        write_fields(tx, id, s, ids.topic(w.topic), by, &w.snapshot, at)?;
+        write_members(tx, id, s)?;
+        for e in &w.events {
+            events::append(tx, id, &e.event(&ids, at))?;
+        }
+    }
+    for x in &plan.absorbed {
+        let into = x.into.map(|r| ids.series(r));
+        tx.prepare_cached(
+            "UPDATE series SET live = 0, merged_into = ?2, superseded_by = NULL, updated_at = ?3
+             WHERE id = ?1",
+        )
+        .and_then(|mut st| st.execute(params![x.id, into, at]))
+        .step(|| format!("merging series {} away", x.id))?;
+        events::append(tx, x.id, &x.event(&ids, at))?;
+    }
+    for r in &plan.retired {
+        let into = r.into.map(|t| ids.topic(t));
+        tx.prepare_cached("UPDATE topics SET live = 0, merged_into = ?2 WHERE id = ?1")
+            .and_then(|mut st| st.execute(params![r.id, into]))
+            .step(|| format!("retiring topic {}", r.id))?;
+    }
+    Ok(ids)
+}
+
+fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredSeries> {
+    let state: String = r.get(at + 3)?;
+    Ok(StoredSeries {
+        topic_id: r.get(at)?,
+        superseded_by: r.get(at + 1)?,
+        snapshot: r.get(at + 2)?,
+        state: state.parse().ok(),
+    })
+}
+
+/// Every live series, every membership, every live topic.
+fn load_all(tx: &Transaction<'_>) -> Result<StoredView> {
+    let mut view = StoredView::default();
     let what = || "reading the stored series";
     let mut st = tx
         .prepare_cached(
@@ -279,71 +139,12 @@ fn load_stored(tx: &Transaction<'_>) -> Result<HashMap<i64, Stored>> {
         )
         .step(what)?;
     let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Stored {
-                    topic_id: r.get(1)?,
-                    superseded_by: r.get(2)?,
-                    snapshot: r.get(3)?,
-                    state: r.get(4)?,
-                },
-            ))
-        })
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, stored_row(r, 1)?)))
         .step(what)?;
-    let mut out = HashMap::new();
     for row in rows {
         let (id, s) = row.step(what)?;
-        out.insert(id, s);
+        view.series.insert(id, s);
     }
-    Ok(out)
-}
-
-/// Live topics, by id, that no assembled series belongs to.
-fn live_topics_but(tx: &Transaction<'_>, live: &HashSet<i64>) -> Result<Vec<i64>> {
-    let what = || "retiring topics";
-    let mut st = tx
-        .prepare_cached("SELECT id FROM topics WHERE live = 1 ORDER BY id")
-        .step(what)?;
-    let rows = st.query_map([], |r| r.get::<_, i64>(0)).step(what)?;
-    let mut v = Vec::new();
-    for r in rows {
-        let id = r.step(what)?;
-        if !live.contains(&id) {
-            v.push(id);
-        }
-    }
-    Ok(v)
-}
-
-/// The live topics of the considered stored series that no assembled
-/// series belongs to, by id. Topics outside a scope are never looked at.
-fn stored_topics_but(
-    tx: &Transaction<'_>,
-    stored: &HashMap<i64, Stored>,
-    live: &HashSet<i64>,
-) -> Result<Vec<i64>> {
-    let candidates: BTreeSet<i64> = stored
-        .values()
-        .map(|s| s.topic_id)
-        .filter(|t| !live.contains(t))
-        .collect();
-    let mut st = tx
-        .prepare_cached("SELECT live FROM topics WHERE id = ?1")
-        .step(|| "retiring topics")?;
-    let mut v = Vec::new();
-    for tid in candidates {
-        let is_live: bool = st
-            .query_row([tid], |r| r.get(0))
-            .step(|| format!("reading topic {tid}"))?;
-        if is_live {
-            v.push(tid);
-        }
-    }
-    Ok(v)
-}
-
-fn load_members(tx: &Transaction<'_>) -> Result<HashMap<String, i64>> {
     let what = || "reading series memberships";
     let mut st = tx
         .prepare_cached("SELECT message_id, series_id FROM series_mails")
@@ -351,21 +152,26 @@ fn load_members(tx: &Transaction<'_>) -> Result<HashMap<String, i64>> {
     let rows = st
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
         .step(what)?;
-    let mut out = HashMap::new();
     for row in rows {
         let (m, s) = row.step(what)?;
-        out.insert(m, s);
+        view.member_of.insert(m, s);
     }
-    Ok(out)
+    let what = || "reading the live topics";
+    let mut st = tx
+        .prepare_cached("SELECT id FROM topics WHERE live = 1")
+        .step(what)?;
+    let rows = st.query_map([], |r| r.get::<_, i64>(0)).step(what)?;
+    for row in rows {
+        view.live_topics.insert(row.step(what)?);
+    }
+    Ok(view)
 }
 
-/// The live series holding any of `ids`, and all of their members. Since a
-/// stored series was assembled from one connected part of the archive, a
-/// series holding one mail of a scope lies wholly inside it.
-fn load_scoped<'i>(
-    tx: &Transaction<'_>,
-    ids: impl Iterator<Item = &'i str>,
-) -> Result<(HashMap<i64, Stored>, HashMap<String, i64>)> {
+/// The live series holding any of `ids`, all of their members, and those
+/// of their topics that are live. Since a stored series was assembled from
+/// one connected part of the archive, a series holding one mail of a scope
+/// lies wholly inside it; topics outside a scope are never looked at.
+fn load_scoped<'i>(tx: &Transaction<'_>, ids: impl Iterator<Item = &'i str>) -> Result<StoredView> {
     let what = || "reading the stored series in scope";
     let mut owner = tx
         .prepare_cached("SELECT series_id FROM series_mails WHERE message_id = ?1")
@@ -385,30 +191,34 @@ fn load_scoped<'i>(
     let mut mails = tx
         .prepare_cached("SELECT message_id FROM series_mails WHERE series_id = ?1")
         .step(what)?;
-    let mut stored = HashMap::new();
-    let mut member_of = HashMap::new();
+    let mut view = StoredView::default();
     for sid in series_ids {
         let s = row
-            .query_row([sid], |r| {
-                Ok(Stored {
-                    topic_id: r.get(0)?,
-                    superseded_by: r.get(1)?,
-                    snapshot: r.get(2)?,
-                    state: r.get(3)?,
-                })
-            })
+            .query_row([sid], |r| stored_row(r, 0))
             .optional()
             .step(what)?;
         let Some(s) = s else { continue };
-        stored.insert(sid, s);
+        view.series.insert(sid, s);
         let rows = mails
             .query_map([sid], |r| r.get::<_, String>(0))
             .step(what)?;
         for m in rows {
-            member_of.insert(m.step(what)?, sid);
+            view.member_of.insert(m.step(what)?, sid);
         }
     }
-    Ok((stored, member_of))
+    let topics: BTreeSet<i64> = view.series.values().map(|s| s.topic_id).collect();
+    let mut st = tx
+        .prepare_cached("SELECT live FROM topics WHERE id = ?1")
+        .step(|| "reading the topics in scope")?;
+    for tid in topics {
+        let is_live: bool = st
+            .query_row([tid], |r| r.get(0))
+            .step(|| format!("reading topic {tid}"))?;
+        if is_live {
+            view.live_topics.insert(tid);
+        }
+    }
+    Ok(view)
 }
 
 /// Insert a placeholder row for a new series; [`write_fields`] fills it.
@@ -488,131 +298,6 @@ fn write_members(tx: &Transaction<'_>, id: i64, s: &Series) -> Result<()> {
         let collected = to_json(&p.collected, "collected trailers")?;
         st.execute(params![p.message_id, id, p.index, collected])
             .step(|| format!("adding patch {} to series {id}", p.message_id))?;
-    }
-    Ok(())
-}
-
-fn event(
-    tx: &Transaction<'_>,
-    id: i64,
-    kind: EventKind,
-    detail: serde_json::Value,
-    at: i64,
-) -> Result<()> {
-    let e = Event {
-        at,
-        kind,
-        actor: ACTOR.to_string(),
-        detail,
-    };
-    events::append(tx, id, &e).map(|_| ())
-}
-
-/// What a series gained or lost since its last snapshot, as an `updated`
-/// event's detail; `None` when its mails and trailers are as they were.
-fn gained(old: Option<&Series>, new: &Series) -> Option<serde_json::Value> {
-    let set = |s: Option<&Series>| -> BTreeSet<(u32, String)> {
-        s.map(|s| members(s).map(|(m, i)| (i, m.to_string())).collect())
-            .unwrap_or_default()
-    };
-    let trailers = |s: Option<&Series>| -> BTreeSet<String> {
-        s.map(|s| {
-            s.patches
-                .iter()
-                .flat_map(|p| p.collected.iter().map(move |c| (p.index, c)))
-                .map(|(i, c)| {
-                    format!(
-                        "{i}\0{}\0{}\0{}",
-                        c.trailer.name, c.trailer.value, c.from_message
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-    };
-    let (old_m, new_m) = (set(old), set(Some(new)));
-    let (old_t, new_t) = (trailers(old), trailers(Some(new)));
-    if old_m == new_m && old_t == new_t {
-        return None;
-    }
-    let idx = |a: &BTreeSet<(u32, String)>, b: &BTreeSet<(u32, String)>| -> Vec<u32> {
-        a.difference(b)
-            .map(|(i, _)| *i)
-            .filter(|&i| i > 0)
-            .collect()
-    };
-    let has_cover = |m: &BTreeSet<(u32, String)>| m.iter().any(|(i, _)| *i == 0);
-    Some(json!({
-        "patches_added": idx(&new_m, &old_m),
-        "patches_removed": idx(&old_m, &new_m),
-        "cover_added": has_cover(&new_m) && !has_cover(&old_m),
-        "cover_removed": has_cover(&old_m) && !has_cover(&new_m),
-        "trailers_added": new_t.difference(&old_t).count(),
-        "trailers_removed": old_t.difference(&new_t).count(),
-    }))
-}
-
-/// Merge away a stored series assembly no longer produces; returns its heir.
-fn absorb(
-    tx: &Transaction<'_>,
-    id: i64,
-    stored: &HashMap<i64, Stored>,
-    owner: &HashMap<&str, usize>,
-    ids: &[i64],
-    at: i64,
-) -> Result<Option<i64>> {
-    // Its heir: whoever now holds its key mail, else most of its mails.
-    let previous: Option<Series> = stored
-        .get(&id)
-        .and_then(|s| from_json(&s.snapshot, "series snapshot", || format!("series {id}")).ok());
-    let into = previous.as_ref().and_then(|p| {
-        if let Some(&i) = owner.get(p.key.as_str()) {
-            return Some(ids[i]);
-        }
-        let mut votes: BTreeMap<i64, usize> = BTreeMap::new();
-        for (m, _) in members(p) {
-            if let Some(&i) = owner.get(m) {
-                *votes.entry(ids[i]).or_default() += 1;
-            }
-        }
-        votes
-            .into_iter()
-            .max_by(|(a, ca), (b, cb)| ca.cmp(cb).then(b.cmp(a)))
-            .map(|(s, _)| s)
-    });
-    tx.prepare_cached(
-        "UPDATE series SET live = 0, merged_into = ?2, superseded_by = NULL, updated_at = ?3
-         WHERE id = ?1",
-    )
-    .and_then(|mut st| st.execute(params![id, into, at]))
-    .step(|| format!("merging series {id} away"))?;
-    event(tx, id, EventKind::Absorbed, json!({ "into": into }), at)?;
-    Ok(into)
-}
-
-/// Retire live topics that no assembled series belongs to any more: each
-/// is merged into the current topic of the first of its former series
-/// (following that series to its heir if it was merged away).
-fn retire_topics(
-    tx: &Transaction<'_>,
-    stale: Vec<i64>,
-    stored: &HashMap<i64, Stored>,
-    topic_now: &HashMap<i64, i64>,
-    heirs: &HashMap<i64, Option<i64>>,
-) -> Result<()> {
-    let mut former: Vec<(i64, i64)> = stored.iter().map(|(&id, s)| (id, s.topic_id)).collect();
-    former.sort_unstable();
-    for tid in stale {
-        let into = former
-            .iter()
-            .filter(|(_, t)| *t == tid)
-            .find_map(|(sid, _)| {
-                let now = heirs.get(sid).copied().flatten().unwrap_or(*sid);
-                topic_now.get(&now).copied()
-            });
-        tx.prepare_cached("UPDATE topics SET live = 0, merged_into = ?2 WHERE id = ?1")
-            .and_then(|mut st| st.execute(params![tid, into]))
-            .step(|| format!("retiring topic {tid}"))?;
     }
     Ok(())
 }

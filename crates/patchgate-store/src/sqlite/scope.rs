@@ -1,7 +1,8 @@
 //! Scoped assembly: which mails to assemble after new ones arrive.
 //!
 //! Every assembly mail's relation keys ([`patchgate_series::relation_keys`])
-//! are stored hashed in `assembly_keys`, and every assembly mail not yet
+//! are stored hashed ([`patchgate_series::hashed_relation_keys`]) in
+//! `assembly_keys`, and every assembly mail not yet
 //! assembled is marked in `assembly_pending`. From a few seed mails,
 //! [`closure`] follows shared keys to a fixpoint: the result is a union of
 //! whole connected parts of the archive, so assembling it gives, for those
@@ -10,42 +11,9 @@
 
 use super::{from_json, write_tx, Step};
 use crate::error::Result;
-use patchgate_series::{relation_keys, Mail};
+use patchgate_series::{decode_relation_keys, hashed_relation_keys, Mail};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashSet;
-
-/// FNV-1a, 64 bits: stored in the database, so it must never change (std's
-/// hasher makes no such promise). Collisions only widen a closure.
-fn hash(key: &str) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in key.as_bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h as i64
-}
-
-/// The hashed relation keys of a mail as stored with it: 8 bytes each,
-/// little endian.
-pub(super) fn encode_keys(mail: &Mail) -> Vec<u8> {
-    keys_of(mail).iter().flat_map(|k| k.to_le_bytes()).collect()
-}
-
-fn decode_keys(blob: &[u8]) -> impl Iterator<Item = i64> + '_ {
-    blob.chunks_exact(8).map(|c| {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(c);
-        i64::from_le_bytes(b)
-    })
-}
-
-/// The hashed relation keys of one mail.
-fn keys_of(mail: &Mail) -> Vec<i64> {
-    let mut keys: Vec<i64> = relation_keys(mail).iter().map(|k| hash(k)).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
-}
 
 /// Mark a freshly stored assembly mail pending, inside the transaction that
 /// stores it. Its keys are indexed when it is taken for assembly.
@@ -71,7 +39,7 @@ pub(super) fn backfill_keys(conn: &Connection) -> rusqlite::Result<()> {
         let Ok(mail) = serde_json::from_str::<Mail>(text) else {
             continue;
         };
-        for k in keys_of(&mail) {
+        for k in hashed_relation_keys(&mail) {
             insert.execute(params![k, id])?;
         }
     }
@@ -101,7 +69,7 @@ pub(super) fn take_pending(conn: &mut Connection, limit: usize) -> Result<Vec<St
             // A row without the blob was stored before keys were kept with
             // it, and the migrations' backfill indexed its keys already.
             if let Ok(Some(blob)) = row.get_ref(2).step(what)?.as_blob_or_null() {
-                keys.extend(decode_keys(blob).map(|k| (k, rowid)));
+                keys.extend(decode_relation_keys(blob).map(|k| (k, rowid)));
             }
             ids.push(id);
         }
@@ -291,7 +259,11 @@ fn closure_by_probes(conn: &Connection, seeds: &[String]) -> Result<Vec<Mail>> {
             let Some(mail) = read_mail(conn, row)? else {
                 continue;
             };
-            keys.extend(keys_of(&mail).into_iter().filter(|&k| seen_keys.insert(k)));
+            keys.extend(
+                hashed_relation_keys(&mail)
+                    .into_iter()
+                    .filter(|&k| seen_keys.insert(k)),
+            );
             out.push(mail);
         }
         let Some(key) = keys.pop() else { break };
@@ -328,16 +300,4 @@ pub(super) fn count_series(conn: &Connection) -> Result<u64> {
     })
     .map(|n| n.max(0) as u64)
     .step(|| "counting series")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::hash;
-
-    #[test]
-    fn key_hash_is_fnv1a_and_never_changes() {
-        // Stored in databases: a different value would orphan their keys.
-        assert_eq!(hash(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
-        assert_eq!(hash("a"), 0xaf63_dc4c_8601_ec8c_u64 as i64);
-    }
 }
