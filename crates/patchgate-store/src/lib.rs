@@ -27,6 +27,7 @@
 mod error;
 pub mod event;
 pub mod records;
+pub mod reference;
 mod sqlite;
 pub mod work;
 
@@ -36,6 +37,7 @@ pub use records::{
     AssemblyChanges, CoverRecord, InsertStats, MessageSummary, NewMessage, PatchRecord,
     SeriesDetail, SeriesFilter, SeriesRecord, UnusableMessage,
 };
+pub use reference::Reference;
 pub use sqlite::SqliteStore;
 pub use work::{
     Enqueued, JobFilter, JobRecord, JobStatus, NewJob, Recorded, Recording, Run, RunRecord,
@@ -130,8 +132,10 @@ pub trait Store: Send {
     fn get_series(&self, id: i64) -> Result<Option<SeriesRecord>>;
     /// Resolve what a user typed to a live series id: an integer id; the
     /// Message-ID (with or without `<>`) of its cover letter, of any of its
-    /// patches or of any stored reply in their threads; `topic:N` or
-    /// `topic:<key>` for the newest revision of a topic.
+    /// patches or of any stored reply in their threads, or a link to one
+    /// (`https://lore.kernel.org/r/<id>`); `topic:N` or `topic:<key>` for
+    /// the newest revision of a topic. The grammar is [`Reference::parse`];
+    /// a backend only looks the parsed reference up.
     fn find_series(&self, reference: &str) -> Result<Option<i64>>;
     /// The patches of a series, by index, with their own and collected trailers.
     fn series_patches(&self, id: i64) -> Result<Vec<PatchRecord>>;

@@ -4,6 +4,7 @@ use super::{from_json, Step};
 use crate::error::{Error, Result};
 use crate::event::State;
 use crate::records::{CoverRecord, PatchRecord, SeriesDetail, SeriesFilter, SeriesRecord};
+use crate::reference::Reference;
 use patchgate_mail::Person;
 use patchgate_series::{Collected, Mail};
 use rusqlite::{params_from_iter, types::Value as SqlValue, Connection, OptionalExtension, Row};
@@ -160,44 +161,28 @@ fn newest_of_topic(conn: &Connection, topic_id: i64) -> Result<Option<i64>> {
     .step(|| format!("finding the newest revision of topic {topic}"))
 }
 
-/// A Message-ID as users paste it: `<id>`, `id`, or a lore-style link
-/// (`https://lore.kernel.org/kvm/<id>/T/`), whose path segment with an `@`
-/// is the id.
-fn message_id_of(reference: &str) -> &str {
-    let r = reference.trim();
-    if r.starts_with("http://") || r.starts_with("https://") {
-        if let Some(seg) = r.split('/').skip(3).find(|s| s.contains('@')) {
-            return seg;
-        }
-    }
-    r.strip_prefix('<')
-        .and_then(|s| s.strip_suffix('>'))
-        .unwrap_or(r)
-}
-
 pub(super) fn find(conn: &Connection, reference: &str) -> Result<Option<i64>> {
-    let reference = reference.trim();
-    if let Some(topic) = reference.strip_prefix("topic:") {
-        let topic = topic.trim();
-        if let Ok(id) = topic.parse::<i64>() {
-            return newest_of_topic(conn, id);
+    let message_id = match Reference::parse(reference) {
+        Reference::TopicId(id) => return newest_of_topic(conn, id),
+        Reference::TopicKey(key) => {
+            let id: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT id FROM topics WHERE key = ?1 ORDER BY live DESC, id LIMIT 1",
+                )
+                .and_then(|mut st| st.query_row([&key], |r| r.get(0)).optional())
+                .step(|| format!("finding topic {key}"))?;
+            return match id {
+                Some(id) => newest_of_topic(conn, id),
+                None => Ok(None),
+            };
         }
-        let key = message_id_of(topic);
-        let id: Option<i64> = conn
-            .prepare_cached("SELECT id FROM topics WHERE key = ?1 ORDER BY live DESC, id LIMIT 1")
-            .and_then(|mut st| st.query_row([key], |r| r.get(0)).optional())
-            .step(|| format!("finding topic {key}"))?;
-        return match id {
-            Some(id) => newest_of_topic(conn, id),
-            None => Ok(None),
-        };
-    }
-    if let Ok(id) = reference.parse::<i64>() {
-        if let Some(found) = follow(conn, "series", id)? {
-            return Ok(Some(found));
-        }
-    }
-    let message_id = message_id_of(reference);
+        Reference::Id { id, text } => match follow(conn, "series", id)? {
+            Some(found) => return Ok(Some(found)),
+            None => text,
+        },
+        Reference::MessageId(id) => id,
+    };
+    let message_id = message_id.as_str();
     if let Some(id) = member_series(conn, message_id)? {
         return Ok(Some(id));
     }

@@ -146,6 +146,21 @@ pub fn find_series_by_every_reference_kind(h: &dyn Harness) {
         "a link names its Message-ID"
     );
     assert_eq!(
+        find(&*store, "https://lore.kernel.org/r/v1c@x"),
+        Some(v1),
+        "lore's short link"
+    );
+    assert_eq!(
+        find(&*store, "https://lore.kernel.org/kvm/%3Cr2%3E/"),
+        None,
+        "a list link needs an `@` to name a message"
+    );
+    assert_eq!(
+        find(&*store, "https://lore.kernel.org/r/r2"),
+        Some(v1),
+        "the short link needs none"
+    );
+    assert_eq!(
         find(&*store, &format!("topic:{topic}")),
         Some(v2),
         "topic id"

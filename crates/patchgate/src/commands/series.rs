@@ -67,8 +67,8 @@ pub fn run(cmd: Command, config: &Path) -> anyhow::Result<()> {
 pub fn resolve(store: &dyn Store, reference: &str) -> anyhow::Result<i64> {
     store.find_series(reference)?.ok_or_else(|| {
         anyhow!(
-            "no series `{reference}`: give a series id, the Message-ID of one of its mails, \
-             or topic:N (see `patchgate series list`)"
+            "no series `{reference}`: give a series id, the Message-ID of one of its mails \
+             or a lore link to one, or topic:N (see `patchgate series list`)"
         )
     })
 }
