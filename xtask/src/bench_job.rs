@@ -27,7 +27,8 @@
 use crate::measure;
 use anyhow::{bail, ensure, Context};
 use patchgate_core::config::{Config, Database};
-use patchgate_store::{SqliteStore, Store};
+use patchgate_store::Store;
+use patchgate_store_sqlite::SqliteStore;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};

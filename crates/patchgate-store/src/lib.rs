@@ -1,10 +1,11 @@
 //! The store: every stage of patchgate reads its input from here and writes
 //! its output here, so each stage is restartable and idempotent.
 //!
-//! [`Store`] is the port; [`SqliteStore`] the embedded backend (one file, WAL
-//! mode, one connection per thread). A PostgreSQL backend will implement the
-//! same trait, so the trait names no backend type: values in, values out,
-//! errors as [`Error`]. The conformance suite in `tests/conformance/` runs
+//! [`Store`] is the port; `patchgate-store-sqlite` the embedded backend (one
+//! file, WAL mode, one connection per thread). A PostgreSQL backend
+//! implements the same trait in a crate of its own, so the trait names no
+//! backend type: values in, values out, errors as [`Error`]. The
+//! conformance suite (`testkit`, behind the feature of that name) runs
 //! against any backend that can open a fresh database.
 //!
 //! What the store owns:
@@ -28,7 +29,8 @@ mod error;
 pub mod event;
 pub mod records;
 pub mod reference;
-mod sqlite;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod work;
 
 pub use error::{Error, Result};
@@ -38,7 +40,6 @@ pub use records::{
     SeriesDetail, SeriesFilter, SeriesRecord, UnusableMessage,
 };
 pub use reference::Reference;
-pub use sqlite::SqliteStore;
 pub use work::{
     Enqueued, JobFilter, JobRecord, JobStatus, NewJob, Recorded, Recording, Run, RunRecord,
     TestOutcome, VerdictRecord,

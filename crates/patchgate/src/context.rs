@@ -3,7 +3,8 @@
 
 use anyhow::{bail, Context as _};
 use patchgate_core::config::{Config, Database};
-use patchgate_store::{SqliteStore, Store};
+use patchgate_store::Store;
+use patchgate_store_sqlite::SqliteStore;
 use std::path::Path;
 
 /// The loaded configuration and the store it names.

@@ -3,7 +3,8 @@
 
 use crate::repo::{commit, format_patch, git, publish, repo};
 use crate::util::Env;
-use patchgate_store::{SqliteStore, Store};
+use patchgate_store::Store;
+use patchgate_store_sqlite::SqliteStore;
 use std::time::{Duration, Instant};
 
 const T0: i64 = 1_650_000_000;

@@ -6,10 +6,10 @@
 
 use super::events;
 use super::{to_json, write_tx, Step};
-use crate::error::{Error, Result};
-use crate::records::AssemblyChanges;
 use patchgate_lifecycle::plan::{plan, Ids, Plan, StoredSeries, StoredView, TopicWrite};
 use patchgate_series::{Assembly, Series};
+use patchgate_store::AssemblyChanges;
+use patchgate_store::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashSet};
 

@@ -2,8 +2,8 @@
 //! reconciling part of the archive without touching the rest.
 
 use super::{assembly, insert, message, reply, series, Harness};
+use crate::SeriesFilter;
 use patchgate_mail::Kind;
-use patchgate_store::SeriesFilter;
 
 fn ids(mails: &[patchgate_series::Mail]) -> Vec<String> {
     let mut v: Vec<String> = mails.iter().map(|m| m.id.clone()).collect();

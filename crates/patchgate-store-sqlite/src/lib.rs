@@ -22,17 +22,17 @@ pub(crate) mod schema;
 mod scope;
 mod series;
 
-use crate::error::{Error, Result};
-use crate::event::{Event, EventRecord};
-use crate::records::{
+use patchgate_series::{Assembly, Mail};
+use patchgate_store::event::{Event, EventRecord};
+use patchgate_store::Store;
+use patchgate_store::{
     AssemblyChanges, InsertStats, MessageSummary, NewMessage, PatchRecord, SeriesDetail,
     SeriesFilter, SeriesRecord, UnusableMessage,
 };
-use crate::work::{
+use patchgate_store::{
     Enqueued, JobFilter, JobRecord, NewJob, Recorded, Run, RunRecord, VerdictRecord,
 };
-use crate::Store;
-use patchgate_series::{Assembly, Mail};
+use patchgate_store::{Error, Result};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use serde_json::Value;
 use std::path::Path;
@@ -304,13 +304,13 @@ impl Store for SqliteStore {
         job_id: i64,
         token: i64,
         outcome: &Value,
-        recording: Option<&crate::Recording>,
+        recording: Option<&patchgate_store::Recording>,
         now: i64,
     ) -> Result<()> {
         jobs::finish_recording(&mut self.conn, job_id, token, outcome, recording, now)
     }
 
-    fn record(&mut self, recording: &crate::Recording) -> Result<()> {
+    fn record(&mut self, recording: &patchgate_store::Recording) -> Result<()> {
         runs::record_outcome(&mut self.conn, recording)
     }
 
@@ -321,7 +321,7 @@ impl Store for SqliteStore {
         error: &Value,
         retry_at: Option<i64>,
         now: i64,
-    ) -> Result<crate::JobStatus> {
+    ) -> Result<patchgate_store::JobStatus> {
         jobs::give_back(&mut self.conn, job_id, token, error, retry_at, now)
     }
 

@@ -1,11 +1,10 @@
 //! The conformance suite over SQLite files, plus what only SQLite has:
 //! migrations of an existing file, WAL mode, and the insert benchmark.
 
-mod conformance;
-
-use conformance::{message, Harness};
 use patchgate_mail::Kind;
-use patchgate_store::{Error, NewMessage, SqliteStore, Store};
+use patchgate_store::testkit::{self, message, Harness};
+use patchgate_store::{Error, NewMessage, Store};
+use patchgate_store_sqlite::SqliteStore;
 use std::path::PathBuf;
 
 /// A database file in its own temporary directory.
@@ -28,7 +27,7 @@ impl Harness for SqliteFile {
     }
 }
 
-conformance!(SqliteFile::new());
+patchgate_store::conformance!(SqliteFile::new());
 
 #[test]
 fn reopening_a_file_keeps_its_schema_version() {
@@ -51,7 +50,7 @@ fn a_file_at_an_older_version_is_migrated_keeping_its_data() {
     let db = SqliteFile::new();
     {
         let mut store = SqliteStore::open(&db.path).expect("create");
-        conformance::insert(&mut store, &[message("old@x", Kind::Patch, "[PATCH] old")]);
+        testkit::insert(&mut store, &[message("old@x", Kind::Patch, "[PATCH] old")]);
     }
     // Take the file back to version 1, as the first release left it.
     let conn = rusqlite::Connection::open(&db.path).expect("raw connection");
@@ -119,7 +118,7 @@ fn files_are_in_wal_mode() {
 #[test]
 fn in_memory_store_works_for_tests() {
     let mut store = SqliteStore::open_in_memory().expect("in memory");
-    conformance::insert(&mut store, &[message("m@x", Kind::Patch, "[PATCH] m")]);
+    testkit::insert(&mut store, &[message("m@x", Kind::Patch, "[PATCH] m")]);
     assert_eq!(store.count_messages().expect("count"), 1);
 }
 
@@ -145,7 +144,7 @@ fn bench_insert_50k_messages() {
     let raws: Vec<Vec<u8>> = messages
         .iter()
         .map(|m| {
-            let mut raw = conformance::raw(m);
+            let mut raw = testkit::raw(m);
             while raw.len() < 5 * 1024 {
                 raw.extend_from_slice(body.as_bytes());
             }
@@ -219,7 +218,7 @@ fn bench_apply_assembly_10k_series() {
                 .enumerate()
                 .map(|(p, id)| (p as u32 + 1, id.as_str()))
                 .collect();
-            conformance::series(
+            testkit::series(
                 &format!("{i}.0@bench"),
                 Some(&format!("{i}.0@bench")),
                 &patches,
@@ -227,7 +226,7 @@ fn bench_apply_assembly_10k_series() {
             )
         })
         .collect();
-    let a = conformance::assembly(series);
+    let a = testkit::assembly(series);
     for round in ["first (all new)", "second (unchanged)"] {
         let start = std::time::Instant::now();
         let changes = store.apply_assembly(&a, 1).expect("apply");

@@ -1,21 +1,22 @@
 //! The store conformance suite: behaviour every [`Store`] backend must have.
 //!
 //! A backend's test file implements [`Harness`] (open a connection to one
-//! fresh database, as often as asked) and invokes [`conformance!`] with a
-//! constructor for it; each check below becomes one `#[test]`. Checks build
-//! messages and assemblies by hand, so they depend on neither the mail
-//! parser nor series assembly.
+//! fresh database, as often as asked) and invokes
+//! [`conformance!`](crate::conformance) with a constructor for it; each
+//! check below becomes one `#[test]`. Checks build messages and assemblies
+//! by hand, so they depend on neither the mail parser nor series assembly.
+//! Built with the `testkit` feature, as a backend's dev-dependency.
 
-#![allow(dead_code)] // each test binary uses a different part of the fixtures
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // checks panic to fail a test
 
 pub mod jobs;
 pub mod messages;
 pub mod scope;
 pub mod series;
 
+use crate::Store;
 use patchgate_mail::{Kind, Message, Person, Subject, Trailer};
 use patchgate_series::{Collected, Series, SeriesPatch, Topic};
-use patchgate_store::Store;
 
 /// One fresh database per harness; `open` connects to it again each call.
 pub trait Harness {
@@ -65,7 +66,7 @@ macro_rules! conformance {
             #[test]
             fn $name() {
                 let harness = $make;
-                conformance::$module::$name(&harness);
+                $crate::testkit::$module::$name(&harness);
             }
         )*
     };
@@ -132,12 +133,12 @@ pub fn raw(m: &Message) -> Vec<u8> {
 }
 
 /// Store `messages` in one batch.
-pub fn insert(store: &mut dyn Store, messages: &[Message]) -> patchgate_store::InsertStats {
+pub fn insert(store: &mut dyn Store, messages: &[Message]) -> crate::InsertStats {
     let raws: Vec<Vec<u8>> = messages.iter().map(raw).collect();
-    let batch: Vec<patchgate_store::NewMessage<'_>> = messages
+    let batch: Vec<crate::NewMessage<'_>> = messages
         .iter()
         .zip(&raws)
-        .map(|(message, raw)| patchgate_store::NewMessage {
+        .map(|(message, raw)| crate::NewMessage {
             raw,
             message,
             source: "test.mbox",

@@ -1,8 +1,8 @@
 //! Series, topics, reconciliation with assembly, and the event log.
 
 use super::{assembly, collected, insert, message, reply, series, trailer, Harness};
+use crate::{state_from_events, Error, Event, EventKind, SeriesFilter, State, Store};
 use patchgate_mail::Kind;
-use patchgate_store::{state_from_events, Error, Event, EventKind, SeriesFilter, State, Store};
 use serde_json::json;
 
 fn kinds(store: &dyn Store, id: i64) -> Vec<String> {

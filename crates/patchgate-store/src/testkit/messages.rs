@@ -1,8 +1,8 @@
 //! Messages and source cursors.
 
 use super::{insert, message, raw, reply, Harness};
+use crate::NewMessage;
 use patchgate_mail::Kind;
-use patchgate_store::NewMessage;
 
 pub fn insert_is_idempotent_and_counts_duplicates(h: &dyn Harness) {
     let mut store = h.open();

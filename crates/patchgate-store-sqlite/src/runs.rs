@@ -6,8 +6,9 @@
 //! crash between storing it and finishing its job) changes nothing.
 
 use super::{from_json, to_json, write_tx, Step};
-use crate::error::Result;
-use crate::work::{cap_output, Recorded, Run, RunRecord, TestOutcome, VerdictRecord, OUTPUT_CAP};
+use patchgate_store::work::{cap_output, OUTPUT_CAP};
+use patchgate_store::Result;
+use patchgate_store::{Recorded, Run, RunRecord, TestOutcome, VerdictRecord};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
@@ -175,7 +176,10 @@ pub(super) fn record_verdict(
 }
 
 /// A verdict and its events, inside `tx`.
-pub(super) fn write_recording(tx: &rusqlite::Transaction<'_>, r: &crate::Recording) -> Result<()> {
+pub(super) fn write_recording(
+    tx: &rusqlite::Transaction<'_>,
+    r: &patchgate_store::Recording,
+) -> Result<()> {
     let what = || {
         format!(
             "storing the verdict of series {} for {}",
@@ -195,7 +199,7 @@ pub(super) fn write_recording(tx: &rusqlite::Transaction<'_>, r: &crate::Recordi
 }
 
 /// A verdict and its events in one transaction.
-pub(super) fn record_outcome(conn: &mut Connection, r: &crate::Recording) -> Result<()> {
+pub(super) fn record_outcome(conn: &mut Connection, r: &patchgate_store::Recording) -> Result<()> {
     let tx = write_tx(conn, "a verdict")?;
     write_recording(&tx, r)?;
     tx.commit()

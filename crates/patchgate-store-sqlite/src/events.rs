@@ -1,12 +1,12 @@
 //! The append-only event log and the state column it keeps current.
 //!
 //! Appending folds the new event into the series' cached state in the same
-//! transaction ([`crate::event::next_state`]), so the column always equals
-//! [`crate::event::state_from_events`] of the log.
+//! transaction ([`patchgate_store::event::next_state`]), so the column always equals
+//! [`patchgate_store::event::state_from_events`] of the log.
 
 use super::{from_json, to_json, Step};
-use crate::error::{Error, Result};
-use crate::event::{next_state, Event, EventKind, EventRecord, State};
+use patchgate_store::event::{next_state, Event, EventKind, EventRecord, State};
+use patchgate_store::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 /// Append `event` to `series_id`'s log inside `tx`; returns the event id.

@@ -8,10 +8,10 @@
 //! are indexed when the mail is taken for assembly (`scope`).
 
 use super::{from_json, to_json, write_tx, Step};
-use crate::error::Result;
-use crate::records::{InsertStats, MessageSummary, NewMessage, UnusableMessage};
 use patchgate_mail::{Kind, Message, Person};
 use patchgate_series::Mail;
+use patchgate_store::Result;
+use patchgate_store::{InsertStats, MessageSummary, NewMessage, UnusableMessage};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 pub(super) fn kind_str(kind: Kind) -> &'static str {
@@ -178,7 +178,7 @@ pub(super) fn summary(conn: &Connection, message_id: &str) -> Result<Option<Mess
         return Ok(None);
     };
     let whose = || format!("message {message_id}");
-    let kind = kind_from(&kind).ok_or_else(|| crate::Error::Corrupt {
+    let kind = kind_from(&kind).ok_or_else(|| patchgate_store::Error::Corrupt {
         what: "kind",
         whose: whose(),
         detail: format!("unknown kind {kind:?}"),

@@ -1,12 +1,12 @@
 //! Series and topic queries: listing, lookup by any reference, patches.
 
 use super::{from_json, Step};
-use crate::error::{Error, Result};
-use crate::event::State;
-use crate::records::{CoverRecord, PatchRecord, SeriesDetail, SeriesFilter, SeriesRecord};
-use crate::reference::Reference;
 use patchgate_mail::Person;
 use patchgate_series::{Collected, Mail};
+use patchgate_store::event::State;
+use patchgate_store::reference::Reference;
+use patchgate_store::{CoverRecord, PatchRecord, SeriesDetail, SeriesFilter, SeriesRecord};
+use patchgate_store::{Error, Result};
 use rusqlite::{params_from_iter, types::Value as SqlValue, Connection, OptionalExtension, Row};
 
 /// Merge chains are short (a series is merged once); the bound only stops

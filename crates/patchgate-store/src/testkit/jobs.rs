@@ -1,7 +1,7 @@
 //! Jobs (leases, fencing), runs and verdicts.
 
 use super::{assembly, series, Harness};
-use patchgate_store::{Error, JobFilter, JobStatus, NewJob, Run, TestOutcome};
+use crate::{Error, JobFilter, JobStatus, NewJob, Run, TestOutcome};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -358,7 +358,7 @@ pub fn latest_verdict_per_branch(h: &dyn Harness) {
 }
 
 pub fn finishing_a_job_writes_its_verdict_and_events_together_or_not_at_all(h: &dyn Harness) {
-    use patchgate_store::{Event, EventKind, Recording, State};
+    use crate::{Event, EventKind, Recording, State};
     let mut store = h.open();
     let id = store
         .apply_assembly(&assembly(vec![series("r@x", None, &[(1, "r@x")], 1)]), 1)

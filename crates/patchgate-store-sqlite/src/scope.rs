@@ -10,8 +10,8 @@
 //! the largest connected part instead of the archive.
 
 use super::{from_json, write_tx, Step};
-use crate::error::Result;
 use patchgate_series::{decode_relation_keys, hashed_relation_keys, Mail};
+use patchgate_store::Result;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashSet;
 

@@ -8,8 +8,8 @@
 //! current holder can extend the lease or write the outcome, once.
 
 use super::{from_json, to_json, write_tx, Step};
-use crate::error::{Error, Result};
-use crate::work::{Enqueued, JobFilter, JobRecord, JobStatus, NewJob};
+use patchgate_store::{Enqueued, JobFilter, JobRecord, JobStatus, NewJob};
+use patchgate_store::{Error, Result};
 use rusqlite::{
     params, params_from_iter, types::Value as SqlValue, Connection, OptionalExtension, Row,
 };
@@ -221,7 +221,7 @@ pub(super) fn finish_recording(
     job_id: i64,
     token: i64,
     outcome: &Value,
-    recording: Option<&crate::Recording>,
+    recording: Option<&patchgate_store::Recording>,
     now: i64,
 ) -> Result<()> {
     let outcome = to_json(outcome, "job outcome")?;
