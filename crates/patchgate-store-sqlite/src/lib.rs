@@ -230,17 +230,13 @@ impl Store for SqliteStore {
         scope::closure(&self.conn, seeds)
     }
 
-    fn apply_assembly(&mut self, assembly: &Assembly, at: i64) -> Result<AssemblyChanges> {
-        reconcile::apply(&mut self.conn, assembly, None, at)
-    }
-
     fn apply_assembly_scoped(
         &mut self,
         assembly: &Assembly,
         scope: &[String],
         at: i64,
     ) -> Result<AssemblyChanges> {
-        reconcile::apply(&mut self.conn, assembly, Some(scope), at)
+        reconcile::apply(&mut self.conn, assembly, scope, at)
     }
 
     fn count_series(&self) -> Result<u64> {

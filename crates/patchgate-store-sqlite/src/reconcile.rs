@@ -13,23 +13,19 @@ use patchgate_store::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeSet, HashSet};
 
-/// Reconcile with `a`. With `scope` (the Message-IDs of every mail `a` was
-/// assembled from, a union of whole connected parts of the archive), only
-/// stored series and topics holding one of those mails or a member of `a`
-/// are considered, and the scope's pending marks are cleared; without it,
-/// `a` stands for the whole archive and every stored series is considered.
+/// Reconcile with `a`, assembled from `scope` (the Message-IDs of every
+/// mail it was assembled from, a union of whole connected parts of the
+/// archive): only stored series and topics holding one of those mails or a
+/// member of `a` are considered, and the scope's pending marks are cleared.
 pub(super) fn apply(
     conn: &mut Connection,
     a: &Assembly,
-    scope: Option<&[String]>,
+    scope: &[String],
     at: i64,
 ) -> Result<AssemblyChanges> {
     let tx = write_tx(conn, "reconciling series")?;
-    let view = match scope {
-        None => load_all(&tx)?,
-        // Every member of `a` is in the scope (it was assembled from it).
-        Some(scope) => load_scoped(&tx, scope.iter().map(String::as_str))?,
-    };
+    // Every member of `a` is in the scope (it was assembled from it).
+    let view = load_scoped(&tx, scope.iter().map(String::as_str))?;
     // Dropping the transaction unwritten rolls it back.
     let plan = plan(a, &view).map_err(|c| Error::AssemblyConflict {
         message_id: c.message_id,
@@ -37,9 +33,7 @@ pub(super) fn apply(
         second: c.second,
     })?;
     let ids = persist(&tx, a, &plan, at)?;
-    if let Some(scope) = scope {
-        super::scope::clear_pending(&tx, scope)?;
-    }
+    super::scope::clear_pending(&tx, scope)?;
     tx.commit().step(|| "committing the reconciled series")?;
 
     let mut changes = AssemblyChanges {
@@ -127,44 +121,6 @@ fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredSeries
         snapshot: r.get(at + 2)?,
         state: state.parse().ok(),
     })
-}
-
-/// Every live series, every membership, every live topic.
-fn load_all(tx: &Transaction<'_>) -> Result<StoredView> {
-    let mut view = StoredView::default();
-    let what = || "reading the stored series";
-    let mut st = tx
-        .prepare_cached(
-            "SELECT id, topic_id, superseded_by, snapshot, state FROM series WHERE live = 1",
-        )
-        .step(what)?;
-    let rows = st
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, stored_row(r, 1)?)))
-        .step(what)?;
-    for row in rows {
-        let (id, s) = row.step(what)?;
-        view.series.insert(id, s);
-    }
-    let what = || "reading series memberships";
-    let mut st = tx
-        .prepare_cached("SELECT message_id, series_id FROM series_mails")
-        .step(what)?;
-    let rows = st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-        .step(what)?;
-    for row in rows {
-        let (m, s) = row.step(what)?;
-        view.member_of.insert(m, s);
-    }
-    let what = || "reading the live topics";
-    let mut st = tx
-        .prepare_cached("SELECT id FROM topics WHERE live = 1")
-        .step(what)?;
-    let rows = st.query_map([], |r| r.get::<_, i64>(0)).step(what)?;
-    for row in rows {
-        view.live_topics.insert(row.step(what)?);
-    }
-    Ok(view)
 }
 
 /// The live series holding any of `ids`, all of their members, and those

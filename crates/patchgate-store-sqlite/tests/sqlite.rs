@@ -229,7 +229,7 @@ fn bench_apply_assembly_10k_series() {
     let a = testkit::assembly(series);
     for round in ["first (all new)", "second (unchanged)"] {
         let start = std::time::Instant::now();
-        let changes = store.apply_assembly(&a, 1).expect("apply");
+        let changes = testkit::apply(&mut store, &a, 1).expect("apply");
         println!(
             "apply_assembly {round}: {:.2}s, {} new, {} unchanged",
             start.elapsed().as_secs_f64(),

@@ -12,9 +12,8 @@
 //! - messages: raw bytes verbatim, keyed by Message-ID, plus the summary
 //!   columns listing and assembly need ([`records`]);
 //! - series and topics with stable integer ids, reconciled from each fresh
-//!   [`patchgate_series::Assembly`]: of the whole archive
-//!   ([`Store::apply_assembly`]), or of the part of it new mails touch
-//!   ([`Store::assembly_closure`], [`Store::apply_assembly_scoped`]); what a
+//!   [`patchgate_series::Assembly`] of the part of the archive new mails
+//!   touch ([`Store::assembly_closure`], [`Store::apply_assembly_scoped`]); what a
 //!   reconcile writes is decided by [`patchgate_lifecycle::plan()`], the
 //!   backend only loads its view and persists the plan;
 //! - the append-only event log, from which a series' state is derived
@@ -109,10 +108,6 @@ pub trait Store: Send {
 
     // ---- series and topics ----------------------------------------------
 
-    /// Reconcile the stored series and topics with a fresh assembly of all
-    /// mails; `at` stamps the events this records. Idempotent: applying the
-    /// same assembly again changes nothing and records nothing.
-    fn apply_assembly(&mut self, assembly: &Assembly, at: i64) -> Result<AssemblyChanges>;
     /// Reconcile with an assembly of part of the archive: `scope` lists the
     /// Message-IDs of every mail it was assembled from, which must be whole
     /// connected parts (an [`Store::assembly_closure`]). Only stored series

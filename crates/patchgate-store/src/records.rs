@@ -61,7 +61,7 @@ pub struct UnusableMessage {
     pub reason: String,
 }
 
-/// What [`crate::Store::apply_assembly`] changed.
+/// What [`crate::Store::apply_assembly_scoped`] changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AssemblyChanges {
     /// Series seen for the first time.

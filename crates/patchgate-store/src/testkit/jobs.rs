@@ -334,10 +334,13 @@ pub fn test_results_come_in_the_order_the_runs_started(h: &dyn Harness) {
 
 pub fn latest_verdict_per_branch(h: &dyn Harness) {
     let mut store = h.open();
-    let id = store
-        .apply_assembly(&assembly(vec![series("v@x", None, &[(1, "v@x")], 1)]), 1)
-        .expect("apply")
-        .new_ids[0];
+    let id = crate::testkit::apply(
+        &mut *store,
+        &assembly(vec![series("v@x", None, &[(1, "v@x")], 1)]),
+        1,
+    )
+    .expect("apply")
+    .new_ids[0];
     assert_eq!(store.latest_verdict(id, None).expect("verdict"), None);
     store
         .record_verdict(id, "queue", &json!({"verdict": "pass"}), 10)
@@ -360,10 +363,13 @@ pub fn latest_verdict_per_branch(h: &dyn Harness) {
 pub fn finishing_a_job_writes_its_verdict_and_events_together_or_not_at_all(h: &dyn Harness) {
     use crate::{Event, EventKind, Recording, State};
     let mut store = h.open();
-    let id = store
-        .apply_assembly(&assembly(vec![series("r@x", None, &[(1, "r@x")], 1)]), 1)
-        .expect("apply")
-        .new_ids[0];
+    let id = crate::testkit::apply(
+        &mut *store,
+        &assembly(vec![series("r@x", None, &[(1, "r@x")], 1)]),
+        1,
+    )
+    .expect("apply")
+    .new_ids[0];
     let event = |kind: EventKind| Event {
         at: 5,
         kind,

@@ -72,6 +72,31 @@ macro_rules! conformance {
     };
 }
 
+/// Reconcile `store` with `assembly`, every mail it holds as the scope: a
+/// fresh assembly of all the mails a check has stored.
+pub fn apply(
+    store: &mut dyn Store,
+    assembly: &patchgate_series::Assembly,
+    at: i64,
+) -> crate::Result<crate::AssemblyChanges> {
+    let mut scope: Vec<String> = assembly
+        .series
+        .iter()
+        .flat_map(|s| {
+            s.cover
+                .iter()
+                .cloned()
+                .chain(s.patches.iter().flat_map(|p| {
+                    std::iter::once(p.message_id.clone())
+                        .chain(p.collected.iter().map(|c| c.from_message.clone()))
+                }))
+        })
+        .collect();
+    scope.sort_unstable();
+    scope.dedup();
+    store.apply_assembly_scoped(assembly, &scope, at)
+}
+
 /// A message as the parser would give it, built by hand.
 pub fn message(id: &str, kind: Kind, subject: &str) -> Message {
     Message {

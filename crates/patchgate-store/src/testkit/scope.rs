@@ -82,7 +82,7 @@ pub fn scoped_reconcile_leaves_series_outside_the_scope_alone(h: &dyn Harness) {
         series("a1", None, &[(1, "a1")], 1),
         series("b1", None, &[(1, "b1"), (2, "b2")], 2),
     ]);
-    store.apply_assembly(&whole, 100).expect("apply");
+    crate::testkit::apply(&mut *store, &whole, 100).expect("apply");
     let before = store.list_series(&SeriesFilter::default()).expect("list");
 
     // The part holding b gains a cover letter; a is not in the scope and

@@ -23,13 +23,13 @@ pub fn apply_assembly_twice_changes_nothing(h: &dyn Harness) {
     let mut b = series("b1", Some("b0"), &[(1, "b1"), (2, "b2")], 2);
     b.patches[0].collected = vec![collected("Acked-by", "X <x@x>", "r@x")];
     let a = assembly(vec![series("a1", None, &[(1, "a1")], 1), b]);
-    let first = store.apply_assembly(&a, 100).expect("apply");
+    let first = crate::testkit::apply(&mut *store, &a, 100).expect("apply");
     assert_eq!((first.new, first.updated, first.unchanged), (2, 0, 0));
     assert_eq!(first.new_ids.len(), 2);
     let history: Vec<_> = first.new_ids.iter().map(|&id| kinds(&*store, id)).collect();
     let before = store.list_series(&SeriesFilter::default()).expect("list");
 
-    let second = store.apply_assembly(&a, 200).expect("apply again");
+    let second = crate::testkit::apply(&mut *store, &a, 200).expect("apply again");
     assert_eq!(
         (second.new, second.updated, second.superseded, second.merged),
         (0, 0, 0, 0)
@@ -47,17 +47,13 @@ pub fn apply_assembly_twice_changes_nothing(h: &dyn Harness) {
 pub fn series_keeps_its_id_when_cover_letter_arrives_later(h: &dyn Harness) {
     let mut store = h.open();
     let early = series("p1", None, &[(1, "p1"), (2, "p2")], 2);
-    let first = store
-        .apply_assembly(&assembly(vec![early]), 100)
-        .expect("apply");
+    let first = crate::testkit::apply(&mut *store, &assembly(vec![early]), 100).expect("apply");
     let id = first.new_ids[0];
     let topic = store.get_series(id).expect("get").expect("stored").topic;
 
     let mut later = series("c0", Some("c0"), &[(1, "p1"), (2, "p2")], 2);
     later.title = "the cover letter's title".into();
-    let second = store
-        .apply_assembly(&assembly(vec![later]), 200)
-        .expect("apply");
+    let second = crate::testkit::apply(&mut *store, &assembly(vec![later]), 200).expect("apply");
     assert_eq!((second.new, second.updated), (0, 1));
     assert_eq!(second.changed_ids, vec![id]);
 
@@ -88,12 +84,10 @@ fn two_revisions() -> patchgate_series::Assembly {
 pub fn supersede_records_event_naming_newer_series(h: &dyn Harness) {
     let mut store = h.open();
     let v1 = series("v1c@x", Some("v1c@x"), &[(1, "v1p1@x")], 1);
-    let first = store
-        .apply_assembly(&assembly(vec![v1]), 100)
-        .expect("apply");
+    let first = crate::testkit::apply(&mut *store, &assembly(vec![v1]), 100).expect("apply");
     let v1_id = first.new_ids[0];
 
-    let second = store.apply_assembly(&two_revisions(), 200).expect("apply");
+    let second = crate::testkit::apply(&mut *store, &two_revisions(), 200).expect("apply");
     assert_eq!((second.new, second.superseded, second.updated), (1, 1, 0));
     let v2_id = second.new_ids[0];
     assert_eq!(second.changed_ids, vec![v1_id]);
@@ -113,7 +107,7 @@ pub fn supersede_records_event_naming_newer_series(h: &dyn Harness) {
         State::New
     );
 
-    let third = store.apply_assembly(&two_revisions(), 300).expect("apply");
+    let third = crate::testkit::apply(&mut *store, &two_revisions(), 300).expect("apply");
     assert_eq!((third.superseded, third.unchanged), (0, 2));
     assert_eq!(kinds(&*store, v1_id), vec!["ingested", "superseded"]);
 }
@@ -130,7 +124,7 @@ pub fn find_series_by_every_reference_kind(h: &dyn Harness) {
             message("lonely", Kind::Other, "not in a thread"),
         ],
     );
-    let changes = store.apply_assembly(&two_revisions(), 100).expect("apply");
+    let changes = crate::testkit::apply(&mut *store, &two_revisions(), 100).expect("apply");
     let (v1, v2) = (changes.new_ids[0], changes.new_ids[1]);
     let topic = store.get_series(v1).expect("get").expect("v1").topic;
 
@@ -175,21 +169,19 @@ pub fn find_series_by_every_reference_kind(h: &dyn Harness) {
 
 pub fn merged_away_series_resolves_to_survivor(h: &dyn Harness) {
     let mut store = h.open();
-    let first = store
-        .apply_assembly(
-            &assembly(vec![
-                series("p1", None, &[(1, "p1"), (2, "p2")], 3),
-                series("p3", None, &[(3, "p3")], 3),
-            ]),
-            100,
-        )
-        .expect("apply");
+    let first = crate::testkit::apply(
+        &mut *store,
+        &assembly(vec![
+            series("p1", None, &[(1, "p1"), (2, "p2")], 3),
+            series("p3", None, &[(3, "p3")], 3),
+        ]),
+        100,
+    )
+    .expect("apply");
     let [kept, gone] = [first.new_ids[0], first.new_ids[1]];
 
     let whole = series("c", Some("c"), &[(1, "p1"), (2, "p2"), (3, "p3")], 3);
-    let second = store
-        .apply_assembly(&assembly(vec![whole]), 200)
-        .expect("apply");
+    let second = crate::testkit::apply(&mut *store, &assembly(vec![whole]), 200).expect("apply");
     assert_eq!((second.new, second.updated, second.merged), (0, 1, 1));
 
     let rec = store
@@ -215,17 +207,17 @@ pub fn merged_away_series_resolves_to_survivor(h: &dyn Harness) {
         vec![1, 2, 3]
     );
 
-    let again = store
-        .apply_assembly(
-            &assembly(vec![series(
-                "c",
-                Some("c"),
-                &[(1, "p1"), (2, "p2"), (3, "p3")],
-                3,
-            )]),
-            300,
-        )
-        .expect("apply");
+    let again = crate::testkit::apply(
+        &mut *store,
+        &assembly(vec![series(
+            "c",
+            Some("c"),
+            &[(1, "p1"), (2, "p2"), (3, "p3")],
+            3,
+        )]),
+        300,
+    )
+    .expect("apply");
     assert_eq!((again.unchanged, again.merged), (1, 0));
 }
 
@@ -239,8 +231,7 @@ pub fn collected_trailers_are_persisted_per_patch(h: &dyn Harness) {
     );
     let mut s = series("t1", None, &[(1, "t1"), (2, "t2")], 2);
     s.patches[1].collected = vec![collected("Reviewed-by", "B <b@x>", "rb@x")];
-    let id = store
-        .apply_assembly(&assembly(vec![s.clone()]), 100)
+    let id = crate::testkit::apply(&mut *store, &assembly(vec![s.clone()]), 100)
         .expect("apply")
         .new_ids[0];
 
@@ -256,9 +247,7 @@ pub fn collected_trailers_are_persisted_per_patch(h: &dyn Harness) {
     assert_eq!(patches[1].author.email, "ada@example.org");
 
     s.patches[0].collected = vec![collected("Tested-by", "C <c@x>", "tb@x")];
-    let changes = store
-        .apply_assembly(&assembly(vec![s]), 200)
-        .expect("apply");
+    let changes = crate::testkit::apply(&mut *store, &assembly(vec![s]), 200).expect("apply");
     assert_eq!(changes.updated, 1);
     let updated = store
         .events(id)
@@ -281,7 +270,7 @@ pub fn collected_trailers_are_persisted_per_patch(h: &dyn Harness) {
 
 pub fn topic_ids_are_stable_across_revisions(h: &dyn Harness) {
     let mut store = h.open();
-    let changes = store.apply_assembly(&two_revisions(), 100).expect("apply");
+    let changes = crate::testkit::apply(&mut *store, &two_revisions(), 100).expect("apply");
     let (v1, v2) = (changes.new_ids[0], changes.new_ids[1]);
     let topic = store.get_series(v1).expect("get").expect("v1").topic;
     assert_eq!(store.get_series(v2).expect("get").expect("v2").topic, topic);
@@ -302,7 +291,7 @@ pub fn topic_ids_are_stable_across_revisions(h: &dyn Harness) {
     }
     a.series.push(v3);
     let a = assembly(a.series);
-    let changes = store.apply_assembly(&a, 200).expect("apply");
+    let changes = crate::testkit::apply(&mut *store, &a, 200).expect("apply");
     let v3 = changes.new_ids[0];
     assert_eq!(store.get_series(v3).expect("get").expect("v3").topic, topic);
     assert_eq!(
@@ -318,7 +307,7 @@ pub fn assembly_that_puts_a_mail_in_two_series_is_refused(h: &dyn Harness) {
         series("x1", None, &[(1, "x1"), (2, "shared")], 2),
         series("y1", None, &[(1, "y1"), (2, "shared")], 2),
     ]);
-    match store.apply_assembly(&a, 100) {
+    match crate::testkit::apply(&mut *store, &a, 100) {
         Err(Error::AssemblyConflict { message_id, .. }) => assert_eq!(message_id, "shared"),
         other => panic!("expected an assembly conflict, got {other:?}"),
     }
@@ -330,10 +319,13 @@ pub fn assembly_that_puts_a_mail_in_two_series_is_refused(h: &dyn Harness) {
 
 pub fn state_is_derived_from_events(h: &dyn Harness) {
     let mut store = h.open();
-    let id = store
-        .apply_assembly(&assembly(vec![series("s1", None, &[(1, "s1")], 1)]), 100)
-        .expect("apply")
-        .new_ids[0];
+    let id = crate::testkit::apply(
+        &mut *store,
+        &assembly(vec![series("s1", None, &[(1, "s1")], 1)]),
+        100,
+    )
+    .expect("apply")
+    .new_ids[0];
     for (at, kind) in [
         (110, "applying"),
         (120, "testing"),
@@ -376,19 +368,19 @@ pub fn state_is_derived_from_events(h: &dyn Harness) {
 
 pub fn list_filters_by_state_and_topic(h: &dyn Harness) {
     let mut store = h.open();
-    let changes = store.apply_assembly(&two_revisions(), 100).expect("apply");
+    let changes = crate::testkit::apply(&mut *store, &two_revisions(), 100).expect("apply");
     let (v1, v2) = (changes.new_ids[0], changes.new_ids[1]);
-    let other = store
-        .apply_assembly(
-            &{
-                let mut a = two_revisions();
-                a.series.push(series("z1", None, &[(1, "z1")], 1));
-                assembly(a.series)
-            },
-            200,
-        )
-        .expect("apply")
-        .new_ids[0];
+    let other = crate::testkit::apply(
+        &mut *store,
+        &{
+            let mut a = two_revisions();
+            a.series.push(series("z1", None, &[(1, "z1")], 1));
+            assembly(a.series)
+        },
+        200,
+    )
+    .expect("apply")
+    .new_ids[0];
     let ids = |f: SeriesFilter| -> Vec<i64> {
         store
             .list_series(&f)
