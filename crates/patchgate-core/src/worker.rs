@@ -49,14 +49,7 @@ pub fn schedule(
             continue;
         };
         // A job given back to wait out a back-off is still its job.
-        let live_job = store
-            .jobs(&JobFilter {
-                series_id: Some(s.id),
-                ..JobFilter::default()
-            })?
-            .iter()
-            .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running));
-        if live_job {
+        if has_live_job(store, s.id)? {
             continue;
         }
         let Some(detail) = store.series_detail(s.id)? else {
@@ -95,6 +88,17 @@ pub fn schedule(
     Ok(scheduled)
 }
 
+/// Whether a job for `series` is queued or running: one that will test it.
+fn has_live_job(store: &dyn Store, series: i64) -> Result<bool, patchgate_store::Error> {
+    Ok(store
+        .jobs(&JobFilter {
+            series_id: Some(series),
+            ..JobFilter::default()
+        })?
+        .iter()
+        .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running)))
+}
+
 /// Series left in `applying` or `testing` by a process that died (a crash,
 /// SIGKILL, a power cut) with no job that will finish them: each gets an
 /// `untested` event, which makes it new again and schedulable. A series is
@@ -113,14 +117,7 @@ pub fn reschedule_stranded(
             ..SeriesFilter::default()
         })?;
         for s in series {
-            let live_job = store
-                .jobs(&JobFilter {
-                    series_id: Some(s.id),
-                    ..JobFilter::default()
-                })?
-                .iter()
-                .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running));
-            if live_job {
+            if has_live_job(store, s.id)? {
                 continue;
             }
             let events = store.events(s.id)?;
