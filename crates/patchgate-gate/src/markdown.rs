@@ -48,6 +48,12 @@ pub fn render_branch(branch: &BranchPolicy) -> String {
         "\nA test that already fails on the base commit, or that is flaky, never counts \
          against a series.\n",
     );
+    let _ = writeln!(
+        out,
+        "\nTo see what the gate will say before posting: `patchgate ingest` the series' mails \
+         (`git format-patch` output), then `patchgate test SERIES --branch {}`.",
+        branch.name
+    );
     out
 }
 

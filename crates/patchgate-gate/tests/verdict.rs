@@ -315,6 +315,8 @@ A series enters `queue` (fed from `master`) only when:
 - every patch carries its author's own `Signed-off-by:` line.
 
 A test that already fails on the base commit, or that is flaky, never counts against a series.
+
+To see what the gate will say before posting: `patchgate ingest` the series' mails (`git format-patch` output), then `patchgate test SERIES --branch queue`.
 ";
     assert_eq!(md, want);
 }

@@ -9,6 +9,7 @@ mod ingest;
 mod init;
 mod jobs;
 mod log;
+mod policy;
 mod run;
 mod sandbox;
 mod series;
@@ -27,6 +28,8 @@ pub enum Command {
     Worker(worker::Args),
     Jobs(jobs::Args),
     Log(log::Args),
+    #[command(subcommand)]
+    Policy(policy::Command),
     Sandbox(sandbox::Args),
 }
 
@@ -41,6 +44,7 @@ pub fn run(command: Command, config: &Path) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args, config),
         Command::Worker(args) => worker::run(args, config).map(|()| ExitCode::SUCCESS),
         Command::Log(args) => log::run(args, config).map(|()| ExitCode::SUCCESS),
+        Command::Policy(cmd) => policy::run(cmd, config).map(|()| ExitCode::SUCCESS),
         Command::Jobs(args) => jobs::run(args, config).map(|()| ExitCode::SUCCESS),
         Command::Sandbox(args) => sandbox::run(args),
     }

@@ -144,3 +144,39 @@ fn absurd_job_counts_exit_2_before_anything_starts() {
         assert!(out.stderr.contains("--jobs"), "{args:?}: {}", out.stderr);
     }
 }
+
+#[test]
+fn policy_check_and_show_speak_of_each_branch() {
+    let dir = Dir::with_config(
+        "[tree.calc]\nrepo = \"calc.git\"\n[tree.calc.suite.build]\nrun = \"make\"\n\
+         [tree.calc.branch.queue]\nfrom = \"master\"\nrequires = [\"build\", \"reviews >= 1\"]\n",
+    );
+    let check = dir.ok(&["policy", "check"]);
+    assert!(
+        check.stdout.contains("tree calc: 1 branch (queue)"),
+        "{}",
+        check.stdout
+    );
+    let show = dir.ok(&["policy", "show", "--tree", "calc"]);
+    assert!(
+        show.stdout.starts_with("# Rules of the `calc` tree"),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains("the `build` suite runs to its end"),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains("patchgate test SERIES --branch queue"),
+        "{}",
+        show.stdout
+    );
+    let out = dir.run(&["policy", "show", "--tree", "nope"]).code(2);
+    assert!(
+        out.stderr.contains("the configured trees: calc"),
+        "{}",
+        out.stderr
+    );
+}
