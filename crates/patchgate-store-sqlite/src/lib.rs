@@ -230,6 +230,15 @@ impl Store for SqliteStore {
         scope::closure(&self.conn, seeds)
     }
 
+    fn another(&self) -> Result<Box<dyn Store>> {
+        match self.conn.path().filter(|p| !p.is_empty()) {
+            Some(path) => Ok(Box::new(SqliteStore::open(path)?)),
+            None => Err(Error::Invalid(
+                "a database in memory has no second handle; open a file".into(),
+            )),
+        }
+    }
+
     fn apply_assembly_scoped(
         &mut self,
         assembly: &Assembly,

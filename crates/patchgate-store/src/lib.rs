@@ -101,6 +101,11 @@ pub trait Store: Send {
     /// mail would. Seeds that are not assembly mails are ignored.
     fn assembly_closure(&self, seeds: &[String]) -> Result<Vec<Mail>>;
 
+    /// Another handle on the same store, for another thread or a request
+    /// of a server: the port is shared by handing out handles, each used by
+    /// one thread at a time (`Send`).
+    fn another(&self) -> Result<Box<dyn Store>>;
+
     // ---- source cursors -------------------------------------------------
 
     fn cursor(&self, source_key: &str) -> Result<Option<String>>;

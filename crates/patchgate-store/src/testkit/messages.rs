@@ -183,3 +183,15 @@ pub fn data_survives_reopening(h: &dyn Harness) {
     assert_eq!(store.count_messages().expect("count"), 1);
     assert_eq!(store.cursor("src").expect("cursor").as_deref(), Some("v"));
 }
+
+pub fn another_handle_sees_the_same_store(h: &dyn Harness) {
+    let mut store = h.open();
+    insert(&mut *store, &[message("h@x", Kind::Patch, "[PATCH] h")]);
+    let other = store.another().expect("another handle");
+    assert!(other.raw_message("h@x").expect("read").is_some());
+    // Handles move to other threads.
+    let seen = std::thread::spawn(move || other.raw_message("h@x").expect("read").is_some())
+        .join()
+        .expect("thread");
+    assert!(seen);
+}

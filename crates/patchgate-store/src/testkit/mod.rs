@@ -37,6 +37,7 @@ macro_rules! conformance {
             messages::summary_round_trips,
             messages::cursor_advances_with_its_batch_only,
             messages::data_survives_reopening,
+            messages::another_handle_sees_the_same_store,
             series::apply_assembly_twice_changes_nothing,
             series::series_keeps_its_id_when_cover_letter_arrives_later,
             series::supersede_records_event_naming_newer_series,
