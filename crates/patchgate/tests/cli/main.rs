@@ -15,6 +15,7 @@ mod flowed;
 mod hostile;
 mod incremental;
 mod mails;
+mod parallel;
 mod printing;
 mod rebuild;
 mod roundtrip;
