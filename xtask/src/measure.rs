@@ -54,8 +54,13 @@ pub fn run(cmd: &mut Command) -> anyhow::Result<Cost> {
 /// `program` pinned to the first core, so figures of different tools
 /// measured in one run compare like with like.
 pub fn pinned(program: &Path) -> Command {
+    pinned_to(program, "0")
+}
+
+/// `program` on the cores of `cores` (a `taskset -c` list such as `0,1`).
+pub fn pinned_to(program: &Path, cores: &str) -> Command {
     let mut c = Command::new("taskset");
-    c.arg("-c").arg("0").arg(program);
+    c.arg("-c").arg(cores).arg(program);
     c
 }
 

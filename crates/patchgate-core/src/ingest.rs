@@ -9,6 +9,9 @@
 //! never stops the run. Assembly then covers only the part of the archive
 //! the new mails are connected to (see [`Ingester::finish`]).
 
+mod ordered;
+
+use ordered::{map_ordered, Stop};
 use patchgate_git::InboxCursor;
 use patchgate_mail::{mbox, Kind, Message};
 use patchgate_store::{NewMessage, Store};
@@ -186,11 +189,82 @@ pub struct Summary {
 }
 
 /// Reads sources into a store; call [`Ingester::finish`] to assemble series.
+///
+/// Messages are parsed on [`Ingester::threads`] worker threads while the
+/// calling thread reads the source and writes the store; they are stored in
+/// the order the source holds them, so every result is what one thread
+/// gives.
 pub struct Ingester<'a> {
     store: &'a mut dyn Store,
     progress: &'a mut dyn Progress,
     batch: Vec<(Vec<u8>, Message)>,
     summary: Summary,
+    threads: usize,
+}
+
+/// One entry of a source, as read, before parsing.
+enum Raw {
+    Mail {
+        bytes: Vec<u8>,
+        /// The whole size of a message over [`MAX_MESSAGE`], of which
+        /// `bytes` is the head.
+        cut: Option<u64>,
+        /// The public-inbox cursor to store with the batch this message
+        /// completes.
+        cursor: Option<String>,
+    },
+    /// An entry that is no message (a FIFO in a Maildir).
+    NotMail(Unusable),
+}
+
+impl Raw {
+    fn weight(&self) -> usize {
+        match self {
+            Raw::Mail { bytes, .. } => bytes.len(),
+            Raw::NotMail(_) => 0,
+        }
+    }
+
+    fn parse(self) -> Parsed {
+        match self {
+            Raw::Mail { bytes, cut, cursor } => {
+                let (message, size) = match cut {
+                    Some(size) => (
+                        patchgate_mail::parse_oversize(&bytes, size, MAX_MESSAGE as u64),
+                        size,
+                    ),
+                    None => (patchgate_mail::parse(&bytes), bytes.len() as u64),
+                };
+                Parsed::Mail {
+                    bytes,
+                    message,
+                    size,
+                    cursor,
+                }
+            }
+            Raw::NotMail(u) => Parsed::NotMail(u),
+        }
+    }
+}
+
+/// One entry of a source, parsed.
+// Nearly every entry is a mail: boxing it would cost an allocation per
+// message for the sake of the rare entry that is none.
+#[allow(clippy::large_enum_variant)]
+enum Parsed {
+    Mail {
+        bytes: Vec<u8>,
+        message: Message,
+        /// Bytes of the source it covers, for the progress bar.
+        size: u64,
+        cursor: Option<String>,
+    },
+    NotMail(Unusable),
+}
+
+/// Threads that parse by default: one per core the process may use.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 impl std::fmt::Debug for Ingester<'_> {
@@ -209,7 +283,16 @@ impl<'a> Ingester<'a> {
             progress,
             batch: Vec::with_capacity(BATCH),
             summary: Summary::default(),
+            threads: default_threads(),
         }
+    }
+
+    /// Parse on `threads` worker threads (1: on the calling thread, between
+    /// reads and writes). The stored messages and every result are the same
+    /// whatever the number.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Read every message of one source into the store.
@@ -308,29 +391,24 @@ impl<'a> Ingester<'a> {
         path: &Path,
         label: &str,
     ) -> Result<(), IngestError> {
-        while let Some(raw) = messages.next() {
-            let raw = match raw {
-                Ok(raw) => raw,
-                Err(e) => {
-                    // What was read before the fault (a gzip file cut short)
-                    // is stored, not lost with the error.
-                    self.flush(label, None)?;
-                    return Err(io(path, e));
-                }
-            };
-            match messages.last_cut() {
-                Some(size) => {
-                    self.push_cut(raw, size, label)?;
-                    self.progress.advance(1, size);
-                }
-                None => {
-                    let n = raw.len() as u64;
-                    self.push(raw, label)?;
-                    self.progress.advance(1, n);
-                }
+        let input = || {
+            let raw = messages.next()?;
+            Some(raw.map(|bytes| Raw::Mail {
+                bytes,
+                cut: messages.last_cut(),
+                cursor: None,
+            }))
+        };
+        match self.parse_and_store(input, label, None) {
+            Ok(()) => Ok(()),
+            Err(Stop::Input(e)) => {
+                // What was read before the fault (a gzip file cut short)
+                // is stored, not lost with the error.
+                self.flush(label, None)?;
+                Err(io(path, e))
             }
+            Err(Stop::Sink(e)) => Err(e),
         }
-        Ok(())
     }
 
     fn maildir(&mut self, source: &SourceRef, label: &str) -> Result<(), IngestError> {
@@ -352,27 +430,36 @@ impl<'a> Ingester<'a> {
         }
         files.sort();
         self.progress.start(source, None);
-        for f in files {
-            // One entry that is no message (a FIFO, a device, a folder, a
-            // broken link) is reported and skipped; it never stops the rest.
-            match read_maildir_entry(&f) {
-                Ok(Entry::Whole(raw)) => {
-                    let n = raw.len() as u64;
-                    self.push(raw, label)?;
-                    self.progress.advance(1, n);
-                }
-                Ok(Entry::Cut { head, size }) => {
-                    self.push_cut(head, size, label)?;
-                    self.progress.advance(1, size);
-                }
-                Err(reason) => self.summary.unusable.push(Unusable {
-                    message_id: None,
-                    source: f.display().to_string(),
-                    reason,
-                }),
-            }
+        let mut files = files.into_iter();
+        // One entry that is no message (a FIFO, a device, a folder, a
+        // broken link) is reported and skipped; it never stops the rest.
+        let input = || {
+            let f = files.next()?;
+            Some(Ok::<_, std::convert::Infallible>(
+                match read_maildir_entry(&f) {
+                    Ok(Entry::Whole(bytes)) => Raw::Mail {
+                        bytes,
+                        cut: None,
+                        cursor: None,
+                    },
+                    Ok(Entry::Cut { head, size }) => Raw::Mail {
+                        bytes: head,
+                        cut: Some(size),
+                        cursor: None,
+                    },
+                    Err(reason) => Raw::NotMail(Unusable {
+                        message_id: None,
+                        source: f.display().to_string(),
+                        reason,
+                    }),
+                },
+            ))
+        };
+        match self.parse_and_store(input, label, None) {
+            Ok(()) => Ok(()),
+            Err(Stop::Input(never)) => match never {},
+            Err(Stop::Sink(e)) => Err(e),
         }
-        Ok(())
     }
 
     fn public_inbox(&mut self, source: &SourceRef, label: &str) -> Result<(), IngestError> {
@@ -394,27 +481,31 @@ impl<'a> Ingester<'a> {
         self.progress.start(source, None);
         let mut messages = inbox.messages_since(&since);
         let mut moved = false;
-        while let Some(item) = messages.next() {
-            let item = item.map_err(git)?;
-            match item.cut {
-                Some(size) => {
-                    let message =
-                        patchgate_mail::parse_oversize(&item.raw, size, MAX_MESSAGE as u64);
-                    self.batch.push((item.raw, message));
-                    self.summary.read += 1;
-                    self.progress.advance(1, size);
-                }
-                None => {
-                    let n = item.raw.len() as u64;
-                    self.queue(item.raw);
-                    self.progress.advance(1, n);
-                }
-            }
+        // The batch is written whenever it fills, with the cursor as it
+        // stood after its last message: this thread reads ahead of the
+        // store, so the cursor travels with that message.
+        let mut queued = self.batch.len();
+        let input = || {
+            let item = match messages.next()? {
+                Ok(item) => item,
+                Err(e) => return Some(Err(e)),
+            };
             moved = true;
-            if self.batch.len() >= BATCH {
-                let cursor = cursor_text(messages.cursor());
-                self.flush(label, Some((&key, &cursor)))?;
-            }
+            queued += 1;
+            let cursor = (queued >= BATCH).then(|| {
+                queued = 0;
+                cursor_text(messages.cursor())
+            });
+            Some(Ok(Raw::Mail {
+                bytes: item.raw,
+                cut: item.cut,
+                cursor,
+            }))
+        };
+        match self.parse_and_store(input, label, Some(&key)) {
+            Ok(()) => {}
+            Err(Stop::Input(e)) => return Err(git(e)),
+            Err(Stop::Sink(e)) => return Err(e),
         }
         // Deletions alone move the cursor too; record it with the last batch.
         if moved || messages.cursor() != &since {
@@ -424,29 +515,46 @@ impl<'a> Ingester<'a> {
         Ok(())
     }
 
-    fn queue(&mut self, raw: Vec<u8>) {
-        let message = patchgate_mail::parse(&raw);
-        self.batch.push((raw, message));
-        self.summary.read += 1;
+    /// Parse what `input` reads (on the worker threads) and queue it in
+    /// the source's order, writing each full batch; with `cursor_key` a
+    /// batch is written when a message brings its cursor.
+    fn parse_and_store<E>(
+        &mut self,
+        input: impl FnMut() -> Option<Result<Raw, E>>,
+        label: &str,
+        cursor_key: Option<&str>,
+    ) -> Result<(), Stop<E, IngestError>> {
+        map_ordered(self.threads, input, Raw::weight, Raw::parse, |parsed| {
+            self.queue(parsed, label, cursor_key)
+        })
     }
 
-    /// Queue a message over [`MAX_MESSAGE`] as unusable, by its head.
-    fn push_cut(&mut self, head: Vec<u8>, size: u64, label: &str) -> Result<(), IngestError> {
-        let message = patchgate_mail::parse_oversize(&head, size, MAX_MESSAGE as u64);
-        self.batch.push((head, message));
+    fn queue(
+        &mut self,
+        parsed: Parsed,
+        label: &str,
+        cursor_key: Option<&str>,
+    ) -> Result<(), IngestError> {
+        let (bytes, message, size, cursor) = match parsed {
+            Parsed::Mail {
+                bytes,
+                message,
+                size,
+                cursor,
+            } => (bytes, message, size, cursor),
+            Parsed::NotMail(u) => {
+                self.summary.unusable.push(u);
+                return Ok(());
+            }
+        };
+        self.batch.push((bytes, message));
         self.summary.read += 1;
-        if self.batch.len() >= BATCH {
-            self.flush(label, None)?;
+        match (cursor_key, cursor) {
+            (Some(key), Some(cursor)) => self.flush(label, Some((key, &cursor)))?,
+            (None, _) if self.batch.len() >= BATCH => self.flush(label, None)?,
+            _ => {}
         }
-        Ok(())
-    }
-
-    /// Parse and queue one message; write the batch when it is full.
-    fn push(&mut self, raw: Vec<u8>, label: &str) -> Result<(), IngestError> {
-        self.queue(raw);
-        if self.batch.len() >= BATCH {
-            self.flush(label, None)?;
-        }
+        self.progress.advance(1, size);
         Ok(())
     }
 

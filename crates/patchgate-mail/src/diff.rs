@@ -30,7 +30,11 @@ pub(crate) fn find(text: &str) -> Option<Found<'_>> {
     }
     let before_len: usize = from + lines[..start].iter().map(|l| l.len() + 1).sum::<usize>();
     let before = text.get(..before_len.min(text.len())).unwrap_or("");
-    let mut diff = lines[start..end].join("\n");
+    // The lines were cut at each LF, so joined again they are one slice of
+    // the text: copied once rather than line by line.
+    let diff_len: usize = lines[start..end].iter().map(|l| l.len() + 1).sum::<usize>() - 1;
+    let mut diff = String::with_capacity(diff_len + 1);
+    diff.push_str(text.get(before_len..before_len + diff_len).unwrap_or(""));
     diff.push('\n');
     Some(Found { before, diff })
 }
@@ -240,9 +244,19 @@ fn is_binary_line(line: &str) -> bool {
 /// `@@ -a,b +c,d @@` → `(b, d)`; a missing count means one line.
 fn hunk_counts(line: &str) -> Option<(u32, u32)> {
     let rest = line.strip_prefix("@@ -")?;
-    let (old, rest) = rest.split_once(" +")?;
-    let (new, _) = rest.split_once(" @@")?;
-    Some((range_len(old)?, range_len(new)?))
+    // `split_once(" +")` and `split_once(" @@")`, by the spaces: a string
+    // pattern sets up a substring search per call, and this runs on every
+    // line between hunks.
+    let plus = space_before(rest, b"+")?;
+    let (old, rest) = (&rest[..plus], &rest[plus + 2..]);
+    let at = space_before(rest, b"@@")?;
+    Some((range_len(old)?, range_len(&rest[..at])?))
+}
+
+/// Where the first space followed by `next` stands in `text`.
+fn space_before(text: &str, next: &[u8]) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b' ', bytes).find(|&i| bytes[i + 1..].starts_with(next))
 }
 
 fn range_len(range: &str) -> Option<u32> {

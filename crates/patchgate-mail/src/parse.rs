@@ -276,8 +276,25 @@ struct Content {
 /// `format-patch --interdiff` puts one there. A diff in a bot's notice, a
 /// release announcement or a bug report makes no patch (see `notice`).
 fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Content {
-    let inline = diff::find(&parts.text);
-    let attached = parts.patches.iter().find_map(|p| diff::find(p));
+    // The subject alone makes replies, pull requests and cover letters,
+    // whose diffs are not kept: a reply quoting a whole patch is not
+    // searched for one.
+    let by_subject = if prefix.reply {
+        Some(Kind::Reply)
+    } else if prefix.pull {
+        Some(Kind::PullRequest)
+    } else if prefix.index == Some(0) && !notice::tagged_announcement(prefix) {
+        Some(Kind::Cover)
+    } else {
+        None
+    };
+    let (inline, attached) = match by_subject {
+        Some(_) => (None, None),
+        None => (
+            diff::find(&parts.text),
+            parts.patches.iter().find_map(|p| diff::find(p)),
+        ),
+    };
     let has_diff = inline.is_some() || attached.is_some();
     // An attached patch was sent as one on purpose; only an inline diff can
     // be a quote in a report.
@@ -285,16 +302,10 @@ fn read_content(parts: &mime::Parts, prefix: &Subject, threaded: bool) -> Conten
         (Some(found), None) => Some(found.before),
         _ => None,
     };
-    let kind = if prefix.reply {
-        Kind::Reply
-    } else if prefix.pull {
-        Kind::PullRequest
-    } else if prefix.index == Some(0) && !notice::tagged_announcement(prefix) {
-        Kind::Cover
-    } else if has_diff && !notice::not_a_posting(prefix, &parts.text, before) {
-        Kind::Patch
-    } else {
-        Kind::Other
+    let kind = match by_subject {
+        Some(kind) => kind,
+        None if has_diff && !notice::not_a_posting(prefix, &parts.text, before) => Kind::Patch,
+        None => Kind::Other,
     };
     let full_text = || {
         let text = if parts.text.trim().is_empty() {

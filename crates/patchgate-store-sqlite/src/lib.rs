@@ -7,12 +7,15 @@
 //! instead of failing half-way when a reader wants to upgrade.
 //!
 //! The WAL is checkpointed every 1000 pages (SQLite's default, 32 MiB at
-//! our page size) and truncated back to 64 MiB after a checkpoint.
+//! our page size) and truncated back to 64 MiB after a checkpoint; a store
+//! that writes mail checkpoints each batch of messages on a thread of its
+//! own (`checkpoint`).
 //!
 //! `synchronous=NORMAL` in WAL mode can lose the last transactions on power
 //! loss but never corrupts the file; every stage is idempotent, so lost
 //! work is redone on the next run.
 
+mod checkpoint;
 mod events;
 mod jobs;
 mod messages;
@@ -42,6 +45,11 @@ const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// The SQLite store. See the module documentation.
 pub struct SqliteStore {
+    /// Declared before `conn`, so it stops before the connection closes.
+    checkpointer: Option<checkpoint::Checkpointer>,
+    /// Whether to start the checkpointer at the first batch of messages:
+    /// a file database that has not started it yet.
+    checkpoint_later: bool,
     conn: Connection,
 }
 
@@ -68,7 +76,9 @@ impl SqliteStore {
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
-        Self::setup(conn, &path.display().to_string())
+        let mut store = Self::setup(conn, &path.display().to_string())?;
+        store.checkpoint_later = true;
+        Ok(store)
     }
 
     /// A private database in memory, for tests.
@@ -110,7 +120,25 @@ impl SqliteStore {
         .map_err(|e| db_error("setting connection pragmas", e))?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn, path)?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore {
+            checkpointer: None,
+            checkpoint_later: false,
+            conn,
+        })
+    }
+
+    /// Run `write`, one of the writes an ingest makes, with the
+    /// checkpointer when there is one: the checkpoint of the write before
+    /// is over when it begins, and its own starts when it ends.
+    fn checkpointed<T>(&mut self, write: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        if let Some(c) = &mut self.checkpointer {
+            c.wait();
+        }
+        let out = write(&mut self.conn)?;
+        if let Some(c) = &mut self.checkpointer {
+            c.committed();
+        }
+        Ok(out)
     }
 
     /// The schema version of the open database.
@@ -188,7 +216,14 @@ impl Store for SqliteStore {
         batch: &[NewMessage<'_>],
         cursor: Option<(&str, &str)>,
     ) -> Result<InsertStats> {
-        messages::insert(&mut self.conn, batch, cursor)
+        // Only a connection that writes mail writes enough for its
+        // checkpoints to matter; the others keep SQLite's own.
+        if std::mem::take(&mut self.checkpoint_later) {
+            if let Some(path) = self.conn.path().map(std::path::PathBuf::from) {
+                self.checkpointer = checkpoint::Checkpointer::start(&path);
+            }
+        }
+        self.checkpointed(|conn| messages::insert(conn, batch, cursor))
     }
 
     fn raw_message(&self, message_id: &str) -> Result<Option<Vec<u8>>> {
@@ -223,7 +258,7 @@ impl Store for SqliteStore {
     }
 
     fn pending_assembly(&mut self, limit: usize) -> Result<Vec<String>> {
-        scope::take_pending(&mut self.conn, limit)
+        self.checkpointed(|conn| scope::take_pending(conn, limit))
     }
 
     fn assembly_closure(&self, seeds: &[String]) -> Result<Vec<Mail>> {
@@ -245,7 +280,7 @@ impl Store for SqliteStore {
         scope: &[String],
         at: i64,
     ) -> Result<AssemblyChanges> {
-        reconcile::apply(&mut self.conn, assembly, scope, at)
+        self.checkpointed(|conn| reconcile::apply(conn, assembly, scope, at))
     }
 
     fn count_series(&self) -> Result<u64> {

@@ -45,6 +45,47 @@ fn reopening_a_file_keeps_its_schema_version() {
     );
 }
 
+/// A store that writes mail checkpoints each batch on its own thread and
+/// waits for it before the next: the WAL starts again every batch, so it
+/// stays about one batch long however many are written, and every message
+/// is in the file when the store is gone.
+#[test]
+fn the_wal_of_an_ingest_stays_one_batch_long_and_holds_nothing_at_the_end() {
+    let db = SqliteFile::new();
+    let mut store = SqliteStore::open(&db.path).expect("create");
+    let wal = db.path.with_extension("sqlite-wal");
+    let body = "x".repeat(20 << 10);
+    let mut longest = 0;
+    for b in 0..20 {
+        let messages: Vec<_> = (0..50)
+            .map(|i| message(&format!("{b}-{i}@ckpt"), Kind::Patch, "[PATCH] c"))
+            .collect();
+        let raws: Vec<Vec<u8>> = messages
+            .iter()
+            .map(|m| [testkit::raw(m), body.clone().into_bytes()].concat())
+            .collect();
+        let batch: Vec<NewMessage<'_>> = messages
+            .iter()
+            .zip(&raws)
+            .map(|(message, raw)| NewMessage {
+                raw,
+                message,
+                source: "ckpt.mbox",
+            })
+            .collect();
+        store.insert_messages(&batch).expect("insert");
+        longest = longest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+    }
+    // 20 batches of 1 MB: without restarts the WAL would pass 20 MB.
+    assert!(longest < 4 << 20, "the WAL grew to {longest} bytes");
+    drop(store);
+    let conn = rusqlite::Connection::open(&db.path).expect("raw connection");
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM message_raw", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 1000);
+}
+
 #[test]
 fn a_file_at_an_older_version_is_migrated_keeping_its_data() {
     let db = SqliteFile::new();

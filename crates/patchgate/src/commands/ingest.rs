@@ -25,6 +25,11 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Threads that parse mail (default: one per core). The stored mail
+    /// and the series are the same whatever the number; 1 parses between
+    /// reads and writes on one thread.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
 }
 
 pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
@@ -35,7 +40,8 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
         .map(|s| ingest::detect(s))
         .collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
-    let summary = ingest_sources(&mut ctx, &sources)?;
+    let threads = args.threads.map(usize::from);
+    let summary = ingest_sources(&mut ctx, &sources, threads)?;
     let elapsed = started.elapsed();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -45,10 +51,16 @@ pub fn run(args: Args, config: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ingest `sources` with a progress bar on a terminal, then assemble series.
-pub fn ingest_sources(ctx: &mut Context, sources: &[SourceRef]) -> anyhow::Result<Summary> {
+/// Ingest `sources` with a progress bar on a terminal, then assemble series;
+/// `threads` parse (default: one per core).
+pub fn ingest_sources(
+    ctx: &mut Context,
+    sources: &[SourceRef],
+    threads: Option<usize>,
+) -> anyhow::Result<Summary> {
     let mut bar = Bar::default();
-    let mut ingester = Ingester::new(ctx.store.as_mut(), &mut bar);
+    let mut ingester = Ingester::new(ctx.store.as_mut(), &mut bar)
+        .threads(threads.unwrap_or_else(ingest::default_threads));
     // A source that fails part way (a gzip file cut short) keeps what was
     // read before the fault, and the other sources are still read: the
     // mail is assembled before the failure is reported.

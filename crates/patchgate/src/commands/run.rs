@@ -98,7 +98,7 @@ pub fn cycle(
     jobs: usize,
 ) -> anyhow::Result<(Summary, Duration, Vec<Done>)> {
     let started = Instant::now();
-    let summary = ingest_sources(ctx, sources)?;
+    let summary = ingest_sources(ctx, sources, None)?;
     let elapsed = started.elapsed();
     patchgate_core::worker::schedule(ctx.store.as_mut(), &ctx.config, super::now())?;
     if jobs == 0 {

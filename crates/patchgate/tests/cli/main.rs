@@ -24,6 +24,7 @@ mod landed;
 mod logs;
 mod lost;
 mod mails;
+mod parallel;
 mod printing;
 mod rebuild;
 mod replay;
