@@ -2,13 +2,15 @@
 //!
 //! Ingest reads and stores on the calling thread and parses on the others.
 //! The answer must be the one a single thread gives, so results come back
-//! strictly in input order: chunk `k` of the input goes to worker
-//! `k % threads`, each worker answers its chunks in the order it got them,
-//! and the caller takes chunk `k`'s answer from worker `k % threads`. That
-//! needs no reorder buffer, and with at most [`WINDOW`] chunks per worker in
-//! flight memory stays a few chunks, whatever the length of the input.
+//! strictly in input order: the input is cut into numbered chunks, any
+//! worker takes the next chunk from one queue, and the caller hands the
+//! results to its sink by number, keeping those that came early. While the
+//! chunk it needs next is not done, the caller works on a queued chunk
+//! itself instead of waiting. At most [`WINDOW`] chunks per worker are in
+//! flight, so memory stays a few chunks, whatever the length of the input.
 
-use std::sync::mpsc;
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Mutex, PoisonError};
 
 /// Items a chunk holds at most: enough that handing a chunk over costs
 /// little beside parsing it, few enough that workers start early.
@@ -50,40 +52,67 @@ where
         }
         return Ok(());
     }
+    let (give, queue) = mpsc::channel::<(usize, Vec<T>)>();
+    let queue = Mutex::new(queue);
+    let (answer, answers) = mpsc::channel::<(usize, Vec<U>)>();
+    let work = &work;
+    let queue = &queue;
+    let run = |chunk: Vec<T>| -> Vec<U> { chunk.into_iter().map(work).collect() };
     std::thread::scope(|scope| {
-        let work = &work;
-        let mut to = Vec::with_capacity(threads);
-        let mut from = Vec::with_capacity(threads);
         for _ in 0..threads {
-            let (give, take) = mpsc::channel::<Vec<T>>();
-            let (answer, answers) = mpsc::channel::<Vec<U>>();
-            scope.spawn(move || {
-                for chunk in take {
-                    let done: Vec<U> = chunk.into_iter().map(work).collect();
-                    // The caller stopped early (the sink failed).
-                    if answer.send(done).is_err() {
-                        return;
-                    }
+            let answer = answer.clone();
+            scope.spawn(move || loop {
+                let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                // The caller is done (the input ended or the sink failed).
+                let Ok((k, chunk)) = job else {
+                    return;
+                };
+                if answer.send((k, run(chunk))).is_err() {
+                    return;
                 }
             });
-            to.push(give);
-            from.push(answers);
         }
+        drop(answer);
         // The channels are unbounded; the window bounds them. Dropping
-        // `to` on return ends the workers.
+        // `give` on return ends the workers.
+        let give = give;
+        let mut early: BTreeMap<usize, Vec<U>> = BTreeMap::new();
         let mut sent = 0usize;
         let mut taken = 0usize;
+        // Hand chunk `taken` to the sink. False when the workers are gone:
+        // one panicked, and the scope re-raises its panic once every
+        // thread is joined.
         let mut take_one = |taken: &mut usize| -> Result<bool, S> {
-            // A worker that panicked dropped its sender; the scope
-            // re-raises its panic once every thread is joined.
-            let Ok(done) = from[*taken % threads].recv() else {
-                return Ok(false);
-            };
-            *taken += 1;
-            for u in done {
-                sink(u)?;
+            loop {
+                if let Some(done) = early.remove(taken) {
+                    *taken += 1;
+                    for u in done {
+                        sink(u)?;
+                    }
+                    return Ok(true);
+                }
+                match answers.try_recv() {
+                    Ok((k, done)) => {
+                        early.insert(k, done);
+                        continue;
+                    }
+                    Err(mpsc::TryRecvError::Disconnected) => return Ok(false),
+                    Err(mpsc::TryRecvError::Empty) => {}
+                }
+                // Rather than wait, work on the oldest queued chunk here.
+                let job = queue.try_lock().ok().and_then(|q| q.try_recv().ok());
+                match job {
+                    Some((k, chunk)) => {
+                        early.insert(k, run(chunk));
+                    }
+                    None => match answers.recv() {
+                        Ok((k, done)) => {
+                            early.insert(k, done);
+                        }
+                        Err(_) => return Ok(false),
+                    },
+                }
             }
-            Ok(true)
         };
         let mut chunk = Vec::with_capacity(CHUNK_ITEMS);
         let mut bytes = 0;
@@ -106,10 +135,8 @@ where
                 }
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ITEMS));
                 bytes = 0;
-                if to[sent % threads].send(full).is_err() {
-                    // Its worker panicked: see `take_one`.
-                    return Ok(());
-                }
+                // The queue outlives the scope: the send cannot fail.
+                let _ = give.send((sent, full));
                 sent += 1;
             }
             if end {
