@@ -244,11 +244,15 @@ impl Worktree {
     /// committed, nothing else (what a suite built or left is removed, even
     /// ignored files). Cheaper than a second worktree: only the files that
     /// differ are written.
-    pub fn switch_to(&self, oid: &Oid) -> Result<()> {
+    /// `untracked` says whether anything not from git may be there (a
+    /// suite ran): only then is the tree cleaned, which walks all of it.
+    pub fn switch_to(&self, oid: &Oid, untracked: bool) -> Result<()> {
         self.git()
             .args(["checkout", "--force", "--detach", "--quiet", oid.as_str()])
             .run()?;
-        self.git().args(["clean", "-ffdxq"]).run()?;
+        if untracked {
+            self.git().args(["clean", "-ffdxq"]).run()?;
+        }
         *self.at.borrow_mut() = oid.clone();
         Ok(())
     }

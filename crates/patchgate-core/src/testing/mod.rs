@@ -425,7 +425,8 @@ impl Tester<'_> {
         for (name, suite) in &suites_run {
             let mut base_dir = || -> Result<PathBuf, TestError> {
                 if !at_base {
-                    applied.worktree.switch_to(&applied.base)?;
+                    // Nothing has run in the worktree yet: only `am` wrote.
+                    applied.worktree.switch_to(&applied.base, false)?;
                     at_base = true;
                 }
                 Ok(applied.worktree.path().to_path_buf())
@@ -442,7 +443,7 @@ impl Tester<'_> {
             )?);
         }
         if at_base {
-            applied.worktree.switch_to(&applied.head)?;
+            applied.worktree.switch_to(&applied.head, true)?;
         }
         let mut reports = Vec::new();
         for ((name, suite), base_runs) in suites_run.iter().zip(&base_runs) {
