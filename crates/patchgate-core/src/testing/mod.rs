@@ -484,7 +484,7 @@ impl Tester<'_> {
                 apply_error: None,
                 suites: reports,
                 files_changed,
-                trailers: trailers(&detail),
+                trailers: trailers(&detail, &earlier_reviews(store, &detail)?),
                 patch_count: detail.patches.len() as u32,
                 authors: authors(&detail),
             },
@@ -583,11 +583,55 @@ fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// A trailer a revision carries from review of an earlier one (as b4 and
+/// authors carry them forward) is taken as sent by the person it names
+/// when that person did send it, in a reply, for the patch of the same
+/// title in an earlier revision of the same topic. Returns, per patch title
+/// of those revisions, the trailers given in replies by the people they
+/// name: `(title, trailer name, identity)`.
+fn earlier_reviews(
+    store: &dyn Store,
+    detail: &SeriesDetail,
+) -> Result<std::collections::HashSet<(String, String, String)>, TestError> {
+    let mut given = std::collections::HashSet::new();
+    for rev in store.topic_series(detail.series.topic)? {
+        if rev.id == detail.series.id || rev.version >= detail.series.version {
+            continue;
+        }
+        for p in store.series_patches(rev.id)? {
+            let title = patchgate_mail::subject::parse(&p.subject).title;
+            for c in &p.collected {
+                let claim = Trailer {
+                    name: c.trailer.name.clone(),
+                    value: c.trailer.value.clone(),
+                    from: Some(c.sender.email.clone()).filter(|e| !e.is_empty()),
+                    patch: None,
+                    in_patch: false,
+                };
+                if patchgate_gate::sent_by_named(&claim) {
+                    given.insert((
+                        title.clone(),
+                        c.trailer.name.to_ascii_lowercase(),
+                        c.sender.email.to_ascii_lowercase(),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(given)
+}
+
 /// Every trailer of the series, with the patch it belongs to and who sent
 /// the mail it came in: the patches' own, and those collected from replies.
-fn trailers(detail: &SeriesDetail) -> Vec<Trailer> {
+/// A trailer carried in a patch from an earlier revision's review counts as
+/// sent by its reviewer when [`earlier_reviews`] holds it.
+fn trailers(
+    detail: &SeriesDetail,
+    earlier: &std::collections::HashSet<(String, String, String)>,
+) -> Vec<Trailer> {
     let mut out = Vec::new();
     for p in &detail.patches {
+        let title = patchgate_mail::subject::parse(&p.subject).title;
         // Rows stored before the sender was kept have none: the mail's
         // From was the author then.
         let sender = if p.sender.email.is_empty() {
@@ -596,10 +640,19 @@ fn trailers(detail: &SeriesDetail) -> Vec<Trailer> {
             &p.sender
         };
         for t in &p.trailers {
+            let named = patchgate_mail::trailer::person(&t.value)
+                .email
+                .to_ascii_lowercase();
+            let reviewed_before =
+                earlier.contains(&(title.clone(), t.name.to_ascii_lowercase(), named.clone()));
             out.push(Trailer {
                 name: t.name.clone(),
                 value: t.value.clone(),
-                from: Some(sender.email.clone()),
+                from: Some(if reviewed_before {
+                    named
+                } else {
+                    sender.email.clone()
+                }),
                 patch: Some(p.index),
                 in_patch: true,
             });

@@ -166,3 +166,91 @@ fn a_sign_off_that_is_not_the_authors_fails() {
         "{report:#}"
     );
 }
+
+/// v1 of a patch with replies, then v2 carrying `carried` in its commit
+/// message; returns v2's report.
+fn carried_into_v2(replies: &[(&str, &str)], carried: &str) -> serde_json::Value {
+    let env = Env::new("");
+    let work = repo(env.path(), "a.txt", "one\n", T0);
+    git(&work, T0, &["checkout", "-q", "-b", "topic"]);
+    std::fs::write(work.join("a.txt"), "two\n").expect("write");
+    git(&work, T0 + 60, &["add", "-A"]);
+    git(
+        &work,
+        T0 + 60,
+        &["commit", "-q", "-m", &format!("calc: change it\n\n{SOB}")],
+    );
+    let v1 = String::from_utf8(format_patch(&work, "master..topic", T0 + 60)).expect("utf-8");
+    let id = message_id(&v1);
+    git(
+        &work,
+        T0 + 3600,
+        &[
+            "commit",
+            "-q",
+            "--amend",
+            "-m",
+            &format!("calc: change it\n\n{carried}\n{SOB}"),
+        ],
+    );
+    let v2 = git(
+        &work,
+        T0 + 3600,
+        &["format-patch", "--stdout", "-v2", "master..topic"],
+    );
+    git(&work, T0, &["checkout", "-q", "master"]);
+    publish(&work, &env.path().join("up.git"));
+    let mut mbox = v1.clone();
+    for (n, (from, body)) in replies.iter().enumerate() {
+        mbox.push_str(&reply(from, &id, n as u32 + 1, body));
+    }
+    mbox.push_str(&v2);
+    mbox.push('\n');
+    std::fs::write(env.path().join("list.mbox"), &mbox).expect("mbox");
+    std::fs::write(
+        env.path().join("patchgate.toml"),
+        "[tree.t]\nrepo = \"up.git\"\n[tree.t.suite.ok]\nrun = \"true\"\n\
+         [tree.t.branch.queue]\nrequires = [\"ok\", \"reviews >= 1\"]\n",
+    )
+    .expect("config");
+    let list = env.path().join("list.mbox");
+    env.ok(&["ingest", list.to_str().expect("utf-8")]);
+    let series = env.json(&["series", "list", "--json"]);
+    let v2_id = series
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["version"] == 2))
+        .map(|x| x["id"].to_string())
+        .unwrap_or_else(|| panic!("no v2: {series:#}"));
+    env.json(&["test", &v2_id, "--json"])
+}
+
+#[test]
+fn a_review_carried_into_v2_counts_when_its_reviewer_gave_it_on_v1() {
+    let report = carried_into_v2(
+        &[(
+            "Trusted Maintainer <trusted@example.org>",
+            "Reviewed-by: Trusted Maintainer <trusted@example.org>",
+        )],
+        "Reviewed-by: Trusted Maintainer <trusted@example.org>",
+    );
+    assert_eq!(rule(&report, "reviews")["status"], "pass", "{report:#}");
+}
+
+#[test]
+fn a_review_carried_into_v2_that_nobody_gave_is_a_claim() {
+    let report = carried_into_v2(
+        &[(
+            "Mallory <mallory@example.org>",
+            "Reviewed-by: Trusted Maintainer <trusted@example.org>",
+        )],
+        "Reviewed-by: Trusted Maintainer <trusted@example.org>",
+    );
+    let reviews = rule(&report, "reviews");
+    assert_eq!(reviews["status"], "pending", "{report:#}");
+    assert!(
+        reviews["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("trusted@example.org's was sent by ann@example.org")),
+        "{report:#}"
+    );
+}
