@@ -129,6 +129,73 @@ detail! {
     }
 }
 
+detail! {
+    /// The series applied nowhere: the first base tried and what failed.
+    ApplyFailed = ApplyFailed {
+        base: String,
+        /// 1-based index of the patch that failed (0: before any).
+        patch: u64,
+        /// Files with conflicts.
+        files: Vec<String>,
+        /// The base has none of the files the series changes.
+        not_for_tree: bool,
+    }
+}
+
+detail! {
+    /// The series applied and its suites run: on which base, to which head.
+    Testing = Testing {
+        base: String,
+        head: String,
+        why: String,
+    }
+}
+
+detail! {
+    /// The series is found on a branch already, however it got there.
+    Merged = Merged {
+        branch: String,
+        base: String,
+        /// The commits it landed as, by patch (`None`: not found by name).
+        commits: Vec<Option<String>>,
+        why: String,
+    }
+}
+
+/// The detail of a verdict event (`tested-pass`, `tested-fail`, or
+/// `verdict` for a series that did not apply): one shape for the three
+/// kinds, so it is built with [`Judged::event`] and its kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judged {
+    #[serde(default, deserialize_with = "lenient")]
+    pub branch: Option<String>,
+    /// `pass` or `fail`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub verdict: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub head: Option<String>,
+    /// The rules that kept it from passing, `name: reason` each.
+    #[serde(default, deserialize_with = "lenient")]
+    pub because: Option<Vec<String>>,
+}
+
+impl Judged {
+    /// An event of `kind` with this detail.
+    pub fn event(&self, kind: EventKind, at: i64, actor: impl Into<String>) -> Event {
+        Event {
+            at,
+            kind,
+            actor: actor.into(),
+            detail: serde_json::to_value(self).unwrap_or_default(),
+        }
+    }
+
+    /// Read a stored verdict detail; whatever it holds, never an error.
+    pub fn read(detail: &Value) -> Self {
+        Self::deserialize(detail).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +217,36 @@ mod tests {
         assert_eq!(
             Superseded { by: Some(3) }.event(7, "assembly").kind,
             EventKind::Superseded
+        );
+    }
+
+    #[test]
+    fn test_stage_details_write_the_shape_stored_before() {
+        let f = ApplyFailed {
+            base: Some("b".into()),
+            patch: Some(1),
+            files: Some(vec!["a.c".into()]),
+            not_for_tree: Some(false),
+        };
+        assert_eq!(
+            f.to_value(),
+            json!({"base": "b", "patch": 1, "files": ["a.c"], "not_for_tree": false})
+        );
+        let j = Judged {
+            branch: Some("queue".into()),
+            verdict: Some("pass".into()),
+            head: None,
+            because: Some(vec![]),
+        };
+        let e = j.event(EventKind::TestedPass, 5, "w");
+        assert_eq!(
+            e.detail,
+            json!({"branch": "queue", "verdict": "pass", "head": null, "because": []})
+        );
+        assert_eq!(Judged::read(&e.detail), j);
+        assert_eq!(
+            Merged::read(&json!({"commits": [null, "abc"]})).commits,
+            Some(vec![None, Some("abc".into())])
         );
     }
 

@@ -24,7 +24,6 @@ use patchgate_lifecycle::detail::{self, Detail};
 use patchgate_sandbox::Sandbox;
 use patchgate_store::{Event, EventKind, Recording, SeriesDetail, Store};
 use serde::Serialize;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// The wall clock, handed in by the binary (tests may hand in another).
@@ -376,12 +375,13 @@ impl Tester<'_> {
         let applied = match applying {
             apply::Applying::Applied(a) => a,
             apply::Applying::Failed(f) => {
-                self.event(
-                    store,
-                    id,
-                    EventKind::ApplyFailed,
-                    json!({"base": f.base, "patch": f.patch, "files": f.files, "not_for_tree": !f.not_for_tree.is_empty()}),
-                )?;
+                let failed = detail::ApplyFailed {
+                    base: Some(f.base.clone()),
+                    patch: Some(f.patch as u64),
+                    files: Some(f.files.clone()),
+                    not_for_tree: Some(!f.not_for_tree.is_empty()),
+                };
+                self.event(store, id, detail::ApplyFailed::KIND, failed.to_value())?;
                 return Ok(TestReport {
                     apply_failure: Some(f.clone()),
                     ..not_applied(&f.base, &f.base_reason, f.explain())
@@ -396,12 +396,12 @@ impl Tester<'_> {
         };
         let base = applied.base.to_string();
         let head = applied.head.to_string();
-        self.event(
-            store,
-            id,
-            EventKind::Testing,
-            json!({"base": base, "head": head, "why": applied.reason}),
-        )?;
+        let testing = detail::Testing {
+            base: Some(base.clone()),
+            head: Some(head.clone()),
+            why: Some(applied.reason.clone()),
+        };
+        self.event(store, id, detail::Testing::KIND, testing.to_value())?;
 
         // What the series' own patches touch, as their diffs say (both
         // sides of a rename), without asking git.
@@ -522,17 +522,14 @@ impl Tester<'_> {
     /// event it leads to, and `merged` when the series was found landed.
     pub fn recording(&self, report: &TestReport) -> Recording {
         let at = self.clock.now();
-        let event = |kind: EventKind, detail: serde_json::Value| Event {
-            at,
-            kind,
-            actor: self.actor.clone(),
-            detail,
-        };
         let landed_event = |landed: &apply::AlreadyApplied| {
-            event(
-                EventKind::Merged,
-                json!({"branch": landed.branch, "base": landed.base, "commits": landed.landed.iter().map(|l| &l.commit).collect::<Vec<_>>(), "why": landed.explain()}),
-            )
+            detail::Merged {
+                branch: landed.branch.clone(),
+                base: Some(landed.base.clone()),
+                commits: Some(landed.landed.iter().map(|l| l.commit.clone()).collect()),
+                why: Some(landed.explain()),
+            }
+            .event(at, self.actor.clone())
         };
         let mut events = Vec::new();
         match (&report.already_applied, &report.head) {
@@ -551,10 +548,17 @@ impl Tester<'_> {
                     .blocking()
                     .map(|r| format!("{}: {}", r.name, r.reason))
                     .collect();
-                events.push(event(
-                    kind,
-                    json!({"branch": report.branch, "verdict": report.verdict.verdict, "head": report.head, "because": blocking}),
-                ));
+                let verdict = match report.verdict.verdict {
+                    VerdictStatus::Pass => "pass",
+                    VerdictStatus::Fail => "fail",
+                };
+                let judged = detail::Judged {
+                    branch: Some(report.branch.clone()),
+                    verdict: Some(verdict.to_string()),
+                    head: report.head.clone(),
+                    because: Some(blocking),
+                };
+                events.push(judged.event(kind, at, self.actor.clone()));
                 // Tested where it was made, and found on the branch already.
                 if let Some(landed) = &report.already_applied {
                     events.push(landed_event(landed));
