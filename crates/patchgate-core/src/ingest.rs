@@ -504,7 +504,14 @@ impl<'a> Ingester<'a> {
         };
         match self.parse_and_store(input, label, Some(&key)) {
             Ok(()) => {}
-            Err(Stop::Input(e)) => return Err(git(e)),
+            Err(Stop::Input(e)) => {
+                // What was read before git failed is stored under this
+                // archive's name (not the next source's), without moving
+                // the cursor past it: the next run reads it again, which
+                // changes nothing.
+                self.flush(label, None)?;
+                return Err(git(e));
+            }
             Err(Stop::Sink(e)) => return Err(e),
         }
         // Deletions alone move the cursor too; record it with the last batch.
