@@ -587,16 +587,17 @@ fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// What an earlier revision's replies gave: `(patch author, patch title,
+/// trailer name, the reviewer's address)`.
+type EarlierReviews = std::collections::HashSet<(String, String, String, String)>;
+
 /// A trailer a revision carries from review of an earlier one (as b4 and
 /// authors carry them forward) is taken as sent by the person it names
 /// when that person did send it, in a reply, for the patch of the same
-/// title in an earlier revision of the same topic. Returns, per patch title
-/// of those revisions, the trailers given in replies by the people they
-/// name: `(title, trailer name, identity)`.
-fn earlier_reviews(
-    store: &dyn Store,
-    detail: &SeriesDetail,
-) -> Result<std::collections::HashSet<(String, String, String)>, TestError> {
+/// title by the same author in an earlier revision of the same topic. The
+/// author is part of the match: anyone can thread a "v2" under someone
+/// else's reviewed v1, and a review of Ann's patch says nothing of theirs.
+fn earlier_reviews(store: &dyn Store, detail: &SeriesDetail) -> Result<EarlierReviews, TestError> {
     let mut given = std::collections::HashSet::new();
     for rev in store.topic_series(detail.series.topic)? {
         if rev.id == detail.series.id || rev.version >= detail.series.version {
@@ -604,6 +605,7 @@ fn earlier_reviews(
         }
         for p in store.series_patches(rev.id)? {
             let title = patchgate_mail::subject::parse(&p.subject).title;
+            let author = p.author.email.to_ascii_lowercase();
             for c in &p.collected {
                 let claim = Trailer {
                     name: c.trailer.name.clone(),
@@ -614,6 +616,7 @@ fn earlier_reviews(
                 };
                 if patchgate_gate::sent_by_named(&claim) {
                     given.insert((
+                        author.clone(),
                         title.clone(),
                         c.trailer.name.to_ascii_lowercase(),
                         c.sender.email.to_ascii_lowercase(),
@@ -629,13 +632,11 @@ fn earlier_reviews(
 /// the mail it came in: the patches' own, and those collected from replies.
 /// A trailer carried in a patch from an earlier revision's review counts as
 /// sent by its reviewer when [`earlier_reviews`] holds it.
-fn trailers(
-    detail: &SeriesDetail,
-    earlier: &std::collections::HashSet<(String, String, String)>,
-) -> Vec<Trailer> {
+fn trailers(detail: &SeriesDetail, earlier: &EarlierReviews) -> Vec<Trailer> {
     let mut out = Vec::new();
     for p in &detail.patches {
         let title = patchgate_mail::subject::parse(&p.subject).title;
+        let author = p.author.email.to_ascii_lowercase();
         // Rows stored before the sender was kept have none: the mail's
         // From was the author then.
         let sender = if p.sender.email.is_empty() {
@@ -647,8 +648,12 @@ fn trailers(
             let named = patchgate_mail::trailer::person(&t.value)
                 .email
                 .to_ascii_lowercase();
-            let reviewed_before =
-                earlier.contains(&(title.clone(), t.name.to_ascii_lowercase(), named.clone()));
+            let reviewed_before = earlier.contains(&(
+                author.clone(),
+                title.clone(),
+                t.name.to_ascii_lowercase(),
+                named.clone(),
+            ));
             out.push(Trailer {
                 name: t.name.clone(),
                 value: t.value.clone(),

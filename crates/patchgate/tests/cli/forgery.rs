@@ -170,6 +170,16 @@ fn a_sign_off_that_is_not_the_authors_fails() {
 /// v1 of a patch with replies, then v2 carrying `carried` in its commit
 /// message; returns v2's report.
 fn carried_into_v2(replies: &[(&str, &str)], carried: &str) -> serde_json::Value {
+    carried_into_v2_by(replies, carried, None)
+}
+
+/// [`carried_into_v2`], the v2 sent by `hijacker` as a reply to v1 (so
+/// the two are one topic) when given.
+fn carried_into_v2_by(
+    replies: &[(&str, &str)],
+    carried: &str,
+    hijacker: Option<&str>,
+) -> serde_json::Value {
     let env = Env::new("");
     let work = repo(env.path(), "a.txt", "one\n", T0);
     git(&work, T0, &["checkout", "-q", "-b", "topic"]);
@@ -198,6 +208,15 @@ fn carried_into_v2(replies: &[(&str, &str)], carried: &str) -> serde_json::Value
         T0 + 3600,
         &["format-patch", "--stdout", "-v2", "master..topic"],
     );
+    let v2 = match hijacker {
+        None => v2,
+        Some(from) => v2
+            .replace(
+                "From: Ann Author <ann@example.org>",
+                &format!("From: {from}"),
+            )
+            .replacen("\nSubject:", &format!("\nIn-Reply-To: <{id}>\nSubject:"), 1),
+    };
     git(&work, T0, &["checkout", "-q", "master"]);
     publish(&work, &env.path().join("up.git"));
     let mut mbox = v1.clone();
@@ -253,4 +272,19 @@ fn a_review_carried_into_v2_that_nobody_gave_is_a_claim() {
             .is_some_and(|r| r.contains("trusted@example.org's was sent by ann@example.org")),
         "{report:#}"
     );
+}
+
+#[test]
+fn a_review_carried_into_someone_elses_v2_is_a_claim() {
+    // Mallory threads a "v2" of Ann's reviewed patch under it, carrying the
+    // review: it was given for Ann's patch, not for Mallory's.
+    let report = carried_into_v2_by(
+        &[(
+            "Trusted Maintainer <trusted@example.org>",
+            "Reviewed-by: Trusted Maintainer <trusted@example.org>",
+        )],
+        "Reviewed-by: Trusted Maintainer <trusted@example.org>",
+        Some("Mallory <mallory@example.org>"),
+    );
+    assert_eq!(rule(&report, "reviews")["status"], "pending", "{report:#}");
 }
