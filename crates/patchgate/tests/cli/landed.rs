@@ -2,31 +2,18 @@
 //! replayed later): `git am -3` "applies" them as no-ops on the head. A
 //! patch that changes nothing means the series is not applied there.
 
-use crate::repo::{commit, format_patch, git, publish, repo};
+use crate::repo::{commit, format_patch, git, numbered_lines, passing_tree_config, publish, repo};
 use crate::util::Env;
 
 const T0: i64 = 1_600_000_000;
 const DAY: i64 = 86_400;
 
 fn lines(changes: &[(usize, &str)]) -> String {
-    (1..=20)
-        .map(|i| {
-            changes
-                .iter()
-                .find(|(n, _)| *n == i)
-                .map_or_else(|| format!("line {i}"), |(_, t)| t.to_string())
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
+    numbered_lines(20, changes)
 }
 
 fn config(env: &Env) {
-    std::fs::write(
-        env.path().join("patchgate.toml"),
-        "[tree.t]\nrepo = \"up.git\"\n[tree.t.suite.true]\nrun = \"true\"\n",
-    )
-    .expect("config");
+    passing_tree_config(env.path());
 }
 
 /// Two patches on a topic branch posted at T0+DAY; returns the work repo

@@ -66,3 +66,28 @@ pub fn publish(work: &Path, bare: &Path) {
         .expect("clone");
     assert!(status.success());
 }
+
+/// A text of `count` lines `line 1`, `line 2`, … with the given lines
+/// replaced: files whose hunks the tests place at known distances.
+pub fn numbered_lines(count: usize, changes: &[(usize, &str)]) -> String {
+    (1..=count)
+        .map(|i| {
+            changes
+                .iter()
+                .find(|(n, _)| *n == i)
+                .map_or_else(|| format!("line {i}"), |(_, t)| t.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// A patchgate.toml in `dir` with tree `t` on `up.git` and one suite that
+/// always passes: for tests about applying, not about suites.
+pub fn passing_tree_config(dir: &Path) {
+    std::fs::write(
+        dir.join("patchgate.toml"),
+        "[tree.t]\nrepo = \"up.git\"\n[tree.t.suite.true]\nrun = \"true\"\n",
+    )
+    .expect("config");
+}
